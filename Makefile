@@ -1,0 +1,36 @@
+# gmmlab: `make demo` sets everything up and writes the end-to-end report; `make test` sets up and runs the tests.
+# Both are idempotent and work on a fresh Debian machine as root.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+OUT    ?= report
+
+.PHONY: setup system system-browser demo test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[all]'
+	touch $(STAMP)
+
+system:
+	tools/setup_system.sh
+
+system-browser:
+	tools/setup_system.sh --browser
+
+setup: system $(STAMP)
+
+demo: setup
+	$(PY) scripts/demo_core.py
+
+test: system-browser $(STAMP)
+	$(VENV)/bin/pytest -q
+
+bench: setup
+	$(PY) benchmarks/bench_em.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,20 @@
+"""gmmlab: KMeans and Gaussian mixtures you can watch, compare and select, and GMMs as generative image models.
+
+The public API is re-exported here; see the README for a quick start.
+"""
+
+__version__ = "0.1.0"
+
+from .history import History, IterationRecord
+from .kmeans import TracedKMeans
+from .mixture import COVARIANCE_TYPES, GaussianMixture, SingularCovarianceError
+
+__all__ = [
+    "__version__",
+    "COVARIANCE_TYPES",
+    "GaussianMixture",
+    "History",
+    "IterationRecord",
+    "SingularCovarianceError",
+    "TracedKMeans",
+]

@@ -1,0 +1,158 @@
+"""The one EM driver loop: restarts, convergence on the lower bound, best restart kept, optional history.
+
+The loop knows nothing about covariance types: it calls the :class:`~gmmlab.mixture._covariance.CovarianceOps`
+it is given. It works on data centred by ``shift`` (translation does not change a Gaussian mixture's likelihood,
+and centred data keeps the expanded distance formulas accurate); parameters go in and come out in the caller's
+coordinates.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import Callable, Optional
+
+import numpy as np
+
+from ..history import History, IterationRecord
+from ._covariance import CovarianceOps, e_step, estimate_gaussian_parameters
+
+__all__ = ["MixtureParams", "EMResult", "run_em", "params_from_responsibilities"]
+
+
+@dataclass(frozen=True)
+class MixtureParams:
+    """Weights, means, covariances (None when only precisions are known) and precision Cholesky factors."""
+
+    weights: np.ndarray
+    means: np.ndarray
+    covariances: Optional[np.ndarray]
+    precisions_cholesky: np.ndarray
+
+    def shifted(self, offset) -> "MixtureParams":
+        """The same mixture translated by ``offset``."""
+        return replace(self, means=self.means + offset)
+
+
+@dataclass(frozen=True)
+class EMResult:
+    """What a run of :func:`run_em` found: the best restart's parameters and its convergence record."""
+
+    params: MixtureParams
+    n_iter: int
+    converged: bool
+    lower_bound: float
+    lower_bounds: list
+    best_restart: int
+
+
+def params_from_responsibilities(X, resp, reg_covar, ops: CovarianceOps, cache):
+    """An M-step: mixture parameters from responsibilities, weights summing to one."""
+    nk, means, covariances = estimate_gaussian_parameters(X, resp, reg_covar, ops, cache)
+    weights = nk / nk.sum()
+    return MixtureParams(weights, means, covariances, ops.precision_cholesky(covariances))
+
+
+def _record(history, restart, iteration, params, shift, objective, resp, keep_assignments):
+    history.append(
+        IterationRecord(
+            restart=restart,
+            iteration=iteration,
+            means=params.means + shift,
+            weights=params.weights.copy(),
+            covariances=None if params.covariances is None else params.covariances.copy(),
+            objective=float(objective),
+            labels=resp.argmax(axis=1) if keep_assignments else None,
+            responsibilities=resp.copy() if keep_assignments else None,
+        )
+    )
+
+
+def run_em(
+    X_centred,
+    shift,
+    initialize: Callable[[int], MixtureParams],
+    ops: CovarianceOps,
+    *,
+    n_init: int,
+    tol: float,
+    max_iter: int,
+    reg_covar: float,
+    cache: dict,
+    start_lower_bound: float = -np.inf,
+    history: Optional[History] = None,
+    history_max_cells: int = 0,
+    verbose: int = 0,
+    verbose_interval: int = 10,
+) -> EMResult:
+    """Run EM from ``n_init`` initialisations and keep the one with the highest final lower bound.
+
+    Parameters
+    ----------
+    X_centred : ndarray of shape (n_samples, n_features)
+        The data minus ``shift``.
+    shift : ndarray of shape (n_features,)
+        Added back to the means of recorded and returned parameters.
+    initialize : callable
+        ``initialize(restart)`` returns the starting :class:`MixtureParams` in centred coordinates.
+    ops : CovarianceOps
+        The covariance math.
+    start_lower_bound : float
+        The lower bound the first iteration's change is measured from (``-inf``, or the previous fit's for
+        ``warm_start``).
+    history : History or None
+        When given, every iteration of every restart is appended to it.
+
+    Notes
+    -----
+    As in scikit-learn, the lower bound of iteration ``i`` is the mean log-likelihood of the parameters *before*
+    that iteration's M-step, and convergence is ``|change| < tol``. A history record instead stores the
+    log-likelihood *of its own parameters*, which costs one extra E-step per restart when recording.
+    """
+    n_samples = X_centred.shape[0]
+    best = None
+    for restart in range(n_init):
+        if verbose:
+            print(f"Initialization {restart}")
+            restart_start = time.time()
+            interval_start = restart_start
+        params = initialize(restart)
+        n_components = params.means.shape[0]
+        keep_assignments = n_samples * n_components <= history_max_cells
+        lower_bound = start_lower_bound
+        lower_bounds = []
+        converged = False
+        n_iter = 0
+        for n_iter in range(1, max_iter + 1):
+            previous = lower_bound
+            log_prob_norm, resp = e_step(X_centred, params.weights, params.means, params.precisions_cholesky, ops, cache)
+            lower_bound = float(np.mean(log_prob_norm))
+            if history is not None:
+                _record(history, restart, n_iter - 1, params, shift, lower_bound, resp, keep_assignments)
+            params = params_from_responsibilities(X_centred, resp, reg_covar, ops, cache)
+            lower_bounds.append(lower_bound)
+            change = lower_bound - previous
+            if verbose and n_iter % verbose_interval == 0:
+                now = time.time()
+                if verbose > 1:
+                    print(f"  Iteration {n_iter}\t time lapse {now - interval_start:.5f}s\t ll change {change:.5f}")
+                else:
+                    print(f"  Iteration {n_iter}")
+                interval_start = now
+            if abs(change) < tol:
+                converged = True
+                break
+        if history is not None:
+            log_prob_norm, resp = e_step(X_centred, params.weights, params.means, params.precisions_cholesky, ops, cache)
+            _record(history, restart, n_iter, params, shift, np.mean(log_prob_norm), resp, keep_assignments)
+        if verbose:
+            state = "converged" if converged else "did not converge"
+            print(f"Initialization {state}. time lapse {time.time() - restart_start:.5f}s\t lower bound {lower_bound:.5f}")
+        if max_iter == 0:
+            lower_bound = start_lower_bound
+        # scikit-learn's rule: a strictly better bound wins; while the best is still -inf the latest restart wins.
+        if best is None or lower_bound > best.lower_bound or best.lower_bound == -np.inf:
+            best = EMResult(params.shifted(shift), n_iter, converged, lower_bound, lower_bounds, restart)
+    if history is not None:
+        history.best_restart = best.best_restart
+    return best

@@ -1,0 +1,408 @@
+"""The :class:`GaussianMixture` estimator: scikit-learn's contract and results, a faster engine, and a history."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from typing import Optional
+
+import numpy as np
+from sklearn.base import BaseEstimator, DensityMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from .._validation import check_choice, check_data, check_float, check_int
+from ..history import History
+from ._covariance import COVARIANCE_OPS, e_step, estimate_gaussian_parameters
+from ._em import MixtureParams, params_from_responsibilities, run_em
+from ._init import INIT_METHODS, initial_responsibilities
+
+__all__ = ["GaussianMixture"]
+
+
+class GaussianMixture(DensityMixin, BaseEstimator):
+    """Gaussian mixture fitted by EM: scikit-learn's estimator, results and parameters, plus a history.
+
+    With the same ``random_state`` and ``init_params`` it starts from the same point as
+    :class:`sklearn.mixture.GaussianMixture` 1.9 and reaches the same BIC (to about 1e-10 relative in float64)
+    and the same ``n_iter_``. It is faster: the tied E-step projects the data once per iteration (not once per
+    component), per-fit constants (the Gram matrix for ``tied``, squared data for ``diag``) are computed once,
+    the ``full`` E-step is batched over components, and each E-step takes one ``exp`` pass.
+
+    Parameters
+    ----------
+    n_components : int, default=1
+        Number of mixture components.
+    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+        ``full``: each component has its own general covariance; ``tied``: one covariance shared by all;
+        ``diag``: each has its own diagonal covariance; ``spherical``: each has its own single variance.
+    tol : float, default=1e-3
+        EM stops when the lower bound (mean log-likelihood per sample) changes by less than this.
+    reg_covar : float, default=1e-6
+        Added to the diagonal of every covariance so that it stays positive definite.
+    max_iter : int, default=100
+        Maximum number of EM iterations per initialisation.
+    n_init : int, default=1
+        Number of initialisations; the one with the best lower bound is kept.
+    init_params : {"kmeans", "k-means++", "random", "random_from_data"}, default="kmeans"
+        How the initial responsibilities are drawn (identical to scikit-learn).
+    weights_init, means_init, precisions_init : array-like, default=None
+        User-provided initial weights (K,), means (K, d) and precisions (layout of ``covariance_type``).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the initialisation; all restarts draw from one stream, as in scikit-learn.
+    warm_start : bool, default=False
+        Start the next ``fit`` from this fit's solution (``n_init`` is then ignored).
+    verbose : int, default=0
+        1 prints each initialisation and every ``verbose_interval`` iterations; 2 also the timings and changes.
+    verbose_interval : int, default=10
+        Iterations between two progress messages.
+    record_history : bool, default=False
+        Keep every EM iteration of every restart in ``history_`` (see :class:`gmmlab.History`).
+    history_max_cells : int, default=1_000_000
+        Largest ``n_samples * n_components`` for which the history also keeps the responsibilities and labels
+        of every iteration (parameters and the objective are always kept).
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_components,)
+    means_ : ndarray of shape (n_components, n_features)
+    covariances_ : ndarray, layout of ``covariance_type``
+    precisions_ : ndarray, layout of ``covariance_type``
+    precisions_cholesky_ : ndarray, layout of ``covariance_type``
+    converged_ : bool
+    n_iter_ : int
+        EM iterations of the best initialisation.
+    lower_bound_ : float
+        Mean log-likelihood per sample reached by the best initialisation.
+    lower_bounds_ : list of float
+        Lower bound at every iteration of the best initialisation.
+    history_ : History or None
+        Every iteration of every restart when ``record_history=True``, else None.
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> from gmmlab import GaussianMixture
+    >>> import numpy as np
+    >>> X = np.r_[np.random.RandomState(0).normal(0, 1, (100, 2)), np.random.RandomState(1).normal(6, 1, (100, 2))]
+    >>> gm = GaussianMixture(n_components=2, random_state=0, record_history=True).fit(X)
+    >>> gm.means_.round(0)[np.argsort(gm.means_[:, 0])].tolist()
+    [[0.0, 0.0], [6.0, 6.0]]
+    """
+
+    def __init__(
+        self,
+        n_components: int = 1,
+        *,
+        covariance_type: str = "full",
+        tol: float = 1e-3,
+        reg_covar: float = 1e-6,
+        max_iter: int = 100,
+        n_init: int = 1,
+        init_params: str = "kmeans",
+        weights_init=None,
+        means_init=None,
+        precisions_init=None,
+        random_state=None,
+        warm_start: bool = False,
+        verbose: int = 0,
+        verbose_interval: int = 10,
+        record_history: bool = False,
+        history_max_cells: int = 1_000_000,
+    ):
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.precisions_init = precisions_init
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
+        self.record_history = record_history
+        self.history_max_cells = history_max_cells
+
+    # ------------------------------------------------------------------------------------------------ checks
+
+    def _check_parameters(self, n_samples: int, n_features: int, dtype):
+        owner = type(self).__name__
+        check_int("n_components", self.n_components, 1, owner)
+        check_choice("covariance_type", self.covariance_type, tuple(COVARIANCE_OPS), owner)
+        check_float("tol", self.tol, 0.0, owner)
+        check_float("reg_covar", self.reg_covar, 0.0, owner)
+        check_int("max_iter", self.max_iter, 0, owner)
+        check_int("n_init", self.n_init, 1, owner)
+        check_choice("init_params", self.init_params, tuple(INIT_METHODS), owner)
+        check_int("verbose", self.verbose, 0, owner)
+        check_int("verbose_interval", self.verbose_interval, 1, owner)
+        check_int("history_max_cells", self.history_max_cells, 0, owner)
+        if n_samples < self.n_components:
+            raise ValueError(
+                f"Expected n_samples >= n_components but got n_components = {self.n_components}, "
+                f"n_samples = {n_samples}. Fix: use n_components <= {n_samples} or pass more samples."
+            )
+        k, d = self.n_components, n_features
+        inits = {}
+        if self.weights_init is not None:
+            weights = _as_array("weights_init", self.weights_init, (k,), dtype, owner)
+            if np.any(weights < 0) or np.any(weights > 1) or not np.isclose(weights.sum(), 1.0, rtol=0, atol=1e-6):
+                raise ValueError(
+                    f"{owner}: weights_init must be non-negative and sum to 1, got sum {weights.sum():.6g}; "
+                    "normalise it with w / w.sum()."
+                )
+            inits["weights"] = weights
+        if self.means_init is not None:
+            inits["means"] = _as_array("means_init", self.means_init, (k, d), dtype, owner)
+        if self.precisions_init is not None:
+            shape = COVARIANCE_OPS[self.covariance_type].covariance_shape(k, d)
+            precisions = _as_array("precisions_init", self.precisions_init, shape, dtype, owner)
+            if self.covariance_type in ("full", "tied"):
+                if not np.allclose(precisions, np.swapaxes(precisions, -1, -2)):
+                    raise ValueError(f"{owner}: precisions_init must be symmetric matrices.")
+            elif np.any(precisions <= 0):
+                raise ValueError(f"{owner}: precisions_init must be strictly positive, got a value <= 0.")
+            inits["precisions"] = precisions
+        return inits
+
+    # ------------------------------------------------------------------------------------------------ fitting
+
+    def fit(self, X, y=None):
+        """Estimate the mixture by EM.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self : GaussianMixture
+        """
+        self.fit_predict(X, y)
+        return self
+
+    def fit_predict(self, X, y=None):
+        """Estimate the mixture by EM and return the component of every sample.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        X = check_data(self, X, reset=True, ensure_min_samples=2)
+        n_samples, n_features = X.shape
+        inits = self._check_parameters(n_samples, n_features, X.dtype)
+        ops = COVARIANCE_OPS[self.covariance_type]
+
+        do_init = not (self.warm_start and hasattr(self, "converged_"))
+        n_init = self.n_init if do_init else 1
+        random_state = check_random_state(self.random_state)
+
+        shift = X.mean(axis=0)
+        X_centred = X - shift
+        cache = ops.prepare(X_centred)
+
+        if do_init:
+            need_resp = not {"weights", "means", "precisions"} <= inits.keys()
+
+            def initialize(restart):
+                resp = initial_responsibilities(X, self.n_components, self.init_params, random_state) if need_resp else None
+                return self._initial_params(X, shift, resp, inits, ops)
+
+            start_lower_bound = -np.inf
+        else:
+            previous = MixtureParams(self.weights_, self.means_ - shift, self.covariances_, self.precisions_cholesky_)
+
+            def initialize(restart):
+                return previous
+
+            start_lower_bound = self.lower_bound_
+
+        history = None
+        if self.record_history:
+            history = History(model="gmm", objective_name="log_likelihood", covariance_type=self.covariance_type)
+        result = run_em(
+            X_centred,
+            shift,
+            initialize,
+            ops,
+            n_init=n_init,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            reg_covar=self.reg_covar,
+            cache=cache,
+            start_lower_bound=start_lower_bound,
+            history=history,
+            history_max_cells=self.history_max_cells,
+            verbose=self.verbose,
+            verbose_interval=self.verbose_interval,
+        )
+        if not result.converged and self.max_iter > 0:
+            warnings.warn(
+                "Best performing initialization did not converge. Try different init parameters, or increase "
+                "max_iter, tol, or check for degenerate data.",
+                ConvergenceWarning,
+            )
+        params = result.params
+        self.weights_ = params.weights
+        self.means_ = params.means
+        self.precisions_cholesky_ = params.precisions_cholesky
+        self.covariances_ = (
+            params.covariances
+            if params.covariances is not None
+            else ops.covariances_from_cholesky(params.precisions_cholesky)
+        )
+        self.precisions_ = ops.precisions(params.precisions_cholesky)
+        self.converged_ = result.converged
+        self.n_iter_ = result.n_iter
+        self.lower_bound_ = result.lower_bound
+        self.lower_bounds_ = result.lower_bounds
+        self.history_ = history
+        # A final E-step, so that fit_predict(X) always equals fit(X).predict(X).
+        _, resp = e_step(X_centred, params.weights, params.means - shift, params.precisions_cholesky, ops, cache)
+        return resp.argmax(axis=1)
+
+    def _initial_params(self, X, shift, resp, inits, ops):
+        """The starting parameters in centred coordinates, as scikit-learn's ``_initialize`` builds them."""
+        weights = means = covariances = None
+        if resp is not None:
+            # On the uncentred data: with k-means++ or random_from_data most rows of resp are zero, and the tied
+            # estimate (gram matrix minus the means' outer products) is then not translation invariant.
+            nk, means, covariances = estimate_gaussian_parameters(X, resp, self.reg_covar, ops, {})
+            means = means - shift
+            weights = nk / X.shape[0]  # not renormalised, as in scikit-learn
+        weights = inits.get("weights", weights)
+        means = inits["means"] - shift if "means" in inits else means
+        if "precisions" in inits:
+            precisions_cholesky = ops.precision_cholesky_from_precisions(inits["precisions"])
+            covariances = None
+        else:
+            precisions_cholesky = ops.precision_cholesky(covariances)
+        return MixtureParams(weights, means, covariances, precisions_cholesky)
+
+    # ------------------------------------------------------------------------------------------------ inference
+
+    def _log_prob_and_resp(self, X):
+        check_is_fitted(self)
+        X = check_data(self, X, reset=False)
+        ops = COVARIANCE_OPS[self.covariance_type]
+        shift = self.weights_ @ self.means_
+        return e_step(X - shift, self.weights_, self.means_ - shift, self.precisions_cholesky_, ops, {})
+
+    def score_samples(self, X):
+        """Log-density of every sample under the mixture, shape (n_samples,)."""
+        return self._log_prob_and_resp(X)[0]
+
+    def score(self, X, y=None):
+        """Mean log-likelihood per sample of ``X`` (higher is better)."""
+        return float(self.score_samples(X).mean())
+
+    def predict(self, X):
+        """The most probable component of every sample, shape (n_samples,)."""
+        return self._log_prob_and_resp(X)[1].argmax(axis=1)
+
+    def predict_proba(self, X):
+        """Posterior probability (responsibility) of every component for every sample, shape (n, K)."""
+        return self._log_prob_and_resp(X)[1]
+
+    def _n_parameters(self) -> int:
+        n_features = self.means_.shape[1]
+        covariance = COVARIANCE_OPS[self.covariance_type].n_parameters(self.n_components, n_features)
+        return int(covariance + self.n_components * n_features + self.n_components - 1)
+
+    @property
+    def n_parameters_(self) -> int:
+        """Number of free parameters of the fitted model (means, covariances and weights)."""
+        check_is_fitted(self)
+        return self._n_parameters()
+
+    def bic(self, X) -> float:
+        """Bayesian information criterion, scikit-learn's sign: ``-2 log L + p ln n``; lower is better.
+
+        R mclust reports the opposite sign (``2 log L - p ln n``, higher is better).
+        """
+        X = check_data(self, X, reset=False)
+        return -2 * self.score(X) * X.shape[0] + self._n_parameters() * np.log(X.shape[0])
+
+    def aic(self, X) -> float:
+        """Akaike information criterion ``-2 log L + 2 p``; lower is better."""
+        X = check_data(self, X, reset=False)
+        return -2 * self.score(X) * X.shape[0] + 2 * self._n_parameters()
+
+    def icl(self, X) -> float:
+        """Integrated completed likelihood, BIC plus twice the entropy of the responsibilities; lower is better.
+
+        ``ICL = BIC + 2 * sum_i sum_k -r_ik log r_ik`` (Biernacki, Celeux & Govaert 2000), the sign convention of
+        :meth:`bic`. It penalises components that overlap, so it tends to pick fewer, better separated ones.
+        """
+        X = check_data(self, X, reset=False)
+        log_prob, resp = self._log_prob_and_resp(X)
+        entropy = -np.sum(resp * np.log(np.clip(resp, np.finfo(resp.dtype).tiny, None)))
+        n_samples = X.shape[0]
+        return float(-2 * log_prob.sum() + self._n_parameters() * np.log(n_samples) + 2 * entropy)
+
+    def sample(self, n_samples: int = 1, random_state=None, component: Optional[int] = None):
+        """Draw new samples from the fitted mixture (or from one of its components).
+
+        Unlike scikit-learn, the random state is per call (an integer seed gives reproducible draws; None draws
+        fresh ones) and the samples come in shuffled order, not grouped by component.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+        random_state : int, RandomState instance or None
+        component : int or None
+            Draw every sample from this component only.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+        labels : ndarray of shape (n_samples,)
+            The component each sample was drawn from.
+        """
+        check_is_fitted(self)
+        n_samples = check_int("n_samples", n_samples, 1, type(self).__name__)
+        rng = check_random_state(random_state)
+        n_features = self.means_.shape[1]
+        ops = COVARIANCE_OPS[self.covariance_type]
+        if component is not None:
+            if isinstance(component, bool) or not isinstance(component, numbers.Integral) or not (
+                0 <= component < self.n_components
+            ):
+                raise ValueError(
+                    f"component must be an integer in [0, {self.n_components - 1}] (the fitted model has "
+                    f"{self.n_components} components), got {component!r}."
+                )
+            counts = np.zeros(self.n_components, dtype=int)
+            counts[component] = n_samples
+        else:
+            counts = rng.multinomial(n_samples, self.weights_ / self.weights_.sum())
+        pieces, labels = [], []
+        for k, count in enumerate(counts):
+            if count == 0:
+                continue
+            covariance = ops.component_covariance(self.covariances_, k, n_features)
+            factor = np.linalg.cholesky(covariance)
+            pieces.append(self.means_[k] + rng.standard_normal((count, n_features)) @ factor.T)
+            labels.append(np.full(count, k))
+        X = np.concatenate(pieces).astype(self.means_.dtype, copy=False)
+        y = np.concatenate(labels)
+        order = rng.permutation(n_samples)
+        return X[order], y[order]
+
+
+def _as_array(name, value, shape, dtype, owner):
+    try:
+        array = np.array(value, dtype=dtype)
+    except (TypeError, ValueError):
+        raise ValueError(f"{owner}: {name} must be numeric, got {value!r}.") from None
+    if array.shape != tuple(shape):
+        raise ValueError(f"{owner}: {name} must have shape {tuple(shape)}, got {array.shape}.")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{owner}: {name} contains NaN or infinity.")
+    return array
