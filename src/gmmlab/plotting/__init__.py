@@ -1,0 +1,8 @@
+"""Plots of gmmlab results: matplotlib functions take ``ax=None`` and return the axes."""
+
+from .selection import plot_criterion, plot_elbow
+
+__all__ = [
+    "plot_criterion",
+    "plot_elbow",
+]

@@ -1,0 +1,780 @@
+"""Model selection: sweeps over K x covariance type x seeds, information criteria, and an automatic choice.
+
+:func:`sweep` fits every combination of a grid and returns one tidy row per fit; :func:`choose_n_components`
+turns the table into a :class:`Selection` (the chosen K, the covariance type, and the reason in plain words);
+:func:`gmm_vs_gaussian_components` is the PCA + BIC study of the lab assignment (part 2a).
+
+BIC, AIC and ICL use scikit-learn's sign: ``BIC = -2 log L + p ln n``, lower is better (R mclust reports the
+opposite sign, higher is better).
+
+Seeds: the ``s``-th seed of a sweep (``s = 0 .. n_seeds - 1``) fits with ``random_state = random_state + s``, so
+``GaussianMixture(n_components=K, covariance_type=t, random_state=row.random_state).fit(X)`` reproduces any row.
+"""
+
+from __future__ import annotations
+
+import numbers
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any, Iterable, Optional, Sequence, Union
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed, effective_n_jobs
+from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_array, check_random_state
+from threadpoolctl import threadpool_limits
+
+from ._validation import check_choice, check_float, check_int
+from .mixture import COVARIANCE_TYPES, GaussianMixture, SingularCovarianceError
+from .mixture._covariance import COVARIANCE_OPS, e_step
+from .mixture._em import run_em
+from .mixture._init import INIT_METHODS, initial_responsibilities
+
+__all__ = [
+    "COLUMNS",
+    "CRITERIA",
+    "RULES",
+    "ComponentStudy",
+    "Selection",
+    "choose_n_components",
+    "gmm_vs_gaussian_components",
+    "sweep",
+]
+
+COLUMNS: tuple[str, ...] = (
+    "model",
+    "n_components",
+    "covariance_type",
+    "seed",
+    "random_state",
+    "bic",
+    "aic",
+    "icl",
+    "log_likelihood",
+    "n_params",
+    "n_iter",
+    "converged",
+    "inertia",
+    "fit_seconds",
+)
+"""Columns of a :func:`sweep` table, in order; ``fit_seconds`` (last) is the only one that is not reproducible."""
+
+CRITERIA: tuple[str, ...] = ("bic", "aic", "icl", "inertia")
+"""Criteria :func:`choose_n_components` knows; all of them are lower-is-better."""
+
+RULES: tuple[str, ...] = ("min", "one_se", "knee")
+"""Selection rules of :func:`choose_n_components`."""
+
+MODELS: tuple[str, ...] = ("gmm", "kmeans")
+BACKENDS: tuple[Optional[str], ...] = (None, "dask")
+
+# Estimator parameters a sweep passes on, with their defaults; anything tied to one K (means_init, ...) is refused.
+_GMM_PARAMS = {"tol": 1e-3, "reg_covar": 1e-6, "max_iter": 100, "n_init": 1, "init_params": "kmeans"}
+_KMEANS_PARAMS = {"init": "k-means++", "n_init": 1, "max_iter": 300, "tol": 1e-4, "algorithm": "lloyd"}
+
+CRITERION_LABELS = {
+    "bic": "BIC (lower is better, scikit-learn sign)",
+    "aic": "AIC (lower is better, scikit-learn sign)",
+    "icl": "ICL (lower is better, BIC's scikit-learn sign)",
+    "inertia": "Inertia (within-cluster sum of squares, lower is better)",
+}
+"""Axis labels and plain names of the criteria, with their sign convention."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# validation
+
+
+def _check_X(X, owner: str) -> np.ndarray:
+    try:
+        return check_array(X, dtype=[np.float64, np.float32], ensure_min_samples=2, input_name="X")
+    except ValueError as error:
+        first = str(error).splitlines()[0]
+        raise ValueError(
+            f"{owner}: X must be a finite numeric 2-D array of shape (n_samples, n_features) with at least 2 "
+            f"samples; {first}"
+        ) from None
+    except TypeError as error:
+        raise TypeError(f"{owner}: X must be a dense numeric array; {error}") from None
+
+
+def _check_grid(n_components, n_samples: int, owner: str) -> list[int]:
+    """The sorted distinct values of an int or an iterable of ints, each in [1, n_samples]."""
+    values = [n_components] if isinstance(n_components, numbers.Number) else n_components
+    try:
+        values = list(values)
+    except TypeError:
+        raise ValueError(
+            f"{owner}: n_components must be an integer or an iterable of integers such as range(1, 21), "
+            f"got {n_components!r}."
+        ) from None
+    if not values:
+        raise ValueError(f"{owner}: n_components is empty; pass at least one K, e.g. range(1, 21).")
+    for k in values:
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral):
+            raise ValueError(
+                f"{owner}: every n_components must be an integer, got {k!r}; pass e.g. range(1, 21)."
+            )
+        if k < 1:
+            raise ValueError(f"{owner}: every n_components must be >= 1, got {int(k)}; start the grid at 1.")
+        if k > n_samples:
+            raise ValueError(
+                f"{owner}: n_components={int(k)} is more than the {n_samples} samples of X (each component "
+                f"needs at least one sample); keep n_components <= {n_samples}."
+            )
+    return sorted({int(k) for k in values})
+
+
+def _check_covariance_types(covariance_types, owner: str) -> list[str]:
+    values = [covariance_types] if isinstance(covariance_types, str) else covariance_types
+    try:
+        values = list(values)
+    except TypeError:
+        values = [covariance_types]
+    if not values:
+        raise ValueError(f"{owner}: covariance_types is empty; pass some of {COVARIANCE_TYPES}.")
+    for value in values:
+        check_choice("covariance_types entry", value, COVARIANCE_TYPES, owner)
+    return list(dict.fromkeys(values))
+
+
+def _check_params(model: str, params: dict, owner: str) -> dict:
+    defaults = _GMM_PARAMS if model == "gmm" else _KMEANS_PARAMS
+    unknown = sorted(set(params) - set(defaults))
+    if unknown:
+        estimator = "GaussianMixture" if model == "gmm" else "KMeans"
+        raise ValueError(
+            f"{owner}: {', '.join(map(repr, unknown))} cannot be passed to the {estimator} fits of a sweep; "
+            f"accepted for model={model!r}: {', '.join(defaults)} (parameters tied to one K, such as means_init, "
+            "make no sense over a grid)."
+        )
+    merged = {**defaults, **params}
+    check_int("n_init", merged["n_init"], 1, owner)
+    check_int("max_iter", merged["max_iter"], 1, owner)
+    check_float("tol", merged["tol"], 0.0, owner)
+    if model == "gmm":
+        check_float("reg_covar", merged["reg_covar"], 0.0, owner)
+        check_choice("init_params", merged["init_params"], tuple(INIT_METHODS), owner)
+    else:
+        check_choice("init", merged["init"], ("k-means++", "random"), owner)
+        check_choice("algorithm", merged["algorithm"], ("lloyd", "elkan"), owner)
+    return merged
+
+
+def _check_n_jobs(n_jobs, owner: str):
+    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0):
+        raise ValueError(f"{owner}: n_jobs must be a non-zero integer (-1 = all cores) or None, got {n_jobs!r}.")
+    return n_jobs
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the work of one task: every fit of one (K, seed)
+
+
+def _gmm_row(X, params, ops, n_components):
+    """Criteria of fitted parameters, computed exactly as GaussianMixture.bic/aic/icl/score do, in one E-step."""
+    n_samples, n_features = X.shape
+    n_params = int(ops.n_parameters(n_components, n_features) + n_components * n_features + n_components - 1)
+    shift = params.weights @ params.means
+    log_prob, resp = e_step(X - shift, params.weights, params.means - shift, params.precisions_cholesky, ops, {})
+    mean_log_likelihood = float(log_prob.mean())
+    entropy = -np.sum(resp * np.log(np.clip(resp, np.finfo(resp.dtype).tiny, None)))
+    return {
+        "bic": float(-2 * mean_log_likelihood * n_samples + n_params * np.log(n_samples)),
+        "aic": float(-2 * mean_log_likelihood * n_samples + 2 * n_params),
+        "icl": float(-2 * log_prob.sum() + n_params * np.log(n_samples) + 2 * entropy),
+        "log_likelihood": mean_log_likelihood,
+        "n_params": n_params,
+    }
+
+
+def _fit_gmm_shared_init(X, n_components: int, covariance_types: Sequence[str], random_state: int, params: dict):
+    """Fit one K and seed for every covariance type, computing the initialisation once.
+
+    The initial responsibilities depend on the data, K, ``init_params`` and the random stream, never on the
+    covariance type: they are drawn once (one per restart, from one stream, as GaussianMixture draws them) and
+    every covariance type starts EM from them. Each row equals ``GaussianMixture(n_components=K,
+    covariance_type=t, random_state=random_state, **params).fit(X)`` exactly.
+    """
+    start = time.perf_counter()
+    rng = check_random_state(random_state)
+    n_init = params["n_init"]
+    responsibilities = [initial_responsibilities(X, n_components, params["init_params"], rng) for _ in range(n_init)]
+    init_seconds = (time.perf_counter() - start) / len(covariance_types)
+    shift = X.mean(axis=0)
+    X_centred = X - shift
+    rows = []
+    for covariance_type in covariance_types:
+        start = time.perf_counter()
+        ops = COVARIANCE_OPS[covariance_type]
+        # The estimator only lends its initial-parameter builder, so that the start is GaussianMixture's own.
+        builder = GaussianMixture(n_components, covariance_type=covariance_type, reg_covar=params["reg_covar"])
+        row = {"covariance_type": covariance_type}
+        try:
+            result = run_em(
+                X_centred,
+                shift,
+                lambda restart: builder._initial_params(X, shift, responsibilities[restart], {}, ops),
+                ops,
+                n_init=n_init,
+                tol=params["tol"],
+                max_iter=params["max_iter"],
+                reg_covar=params["reg_covar"],
+                cache=ops.prepare(X_centred),
+            )
+            row.update(_gmm_row(X, result.params, ops, n_components))
+            row.update(n_iter=int(result.n_iter), converged=bool(result.converged))
+        except SingularCovarianceError:
+            # One degenerate fit (a collapsed component at a large K) must not sink the whole sweep.
+            row.update(n_iter=0, converged=False)
+        row["fit_seconds"] = time.perf_counter() - start + init_seconds
+        rows.append(row)
+    return rows
+
+
+def _fit_kmeans(X, n_components: int, random_state: int, params: dict):
+    start = time.perf_counter()
+    kmeans = KMeans(n_clusters=n_components, random_state=random_state, **params).fit(X)
+    return [
+        {
+            "covariance_type": None,
+            "inertia": float(kmeans.inertia_),
+            "n_params": n_components * X.shape[1],
+            "n_iter": int(kmeans.n_iter_),
+            "converged": bool(kmeans.n_iter_ < params["max_iter"]),
+            "fit_seconds": time.perf_counter() - start,
+        }
+    ]
+
+
+def _run_task(X, model, n_components, covariance_types, seed, random_state, params):
+    """One task of a sweep: the rows of one (K, seed), and the warnings they raised (workers would lose them).
+
+    BLAS and OpenMP run on one thread: the tasks themselves fill the cores, and a fixed thread count keeps the
+    floating-point results identical whatever ``n_jobs`` and backend.
+    """
+    with threadpool_limits(limits=1), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if model == "gmm":
+            rows = _fit_gmm_shared_init(X, n_components, covariance_types, random_state, params)
+        else:
+            rows = _fit_kmeans(X, n_components, random_state, params)
+    for row in rows:
+        row.update(model=model, n_components=n_components, seed=seed, random_state=random_state)
+    return rows, [(w.category, str(w.message)) for w in caught]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# running the tasks
+
+
+def _run_joblib(X, tasks, n_jobs, bar):
+    parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+    for rows, caught in parallel(delayed(_run_task)(X, *task) for task in tasks):
+        bar.update(len(rows))
+        yield rows, caught
+
+
+def _run_dask(X, tasks, n_jobs, scheduler_address, bar):
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:  # pragma: no cover - dask is a declared dependency
+        raise ImportError(
+            "backend='dask' needs dask.distributed; install it with pip install 'gmmlab[dask]'."
+        ) from None
+    import logging
+
+    cluster = None
+    if scheduler_address is None:
+        cluster = LocalCluster(
+            n_workers=effective_n_jobs(n_jobs),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
+    else:
+        client = Client(scheduler_address)
+    try:
+        X_future = client.scatter(X, broadcast=True)
+        futures = [client.submit(_run_task, X_future, *task, pure=False) for task in tasks]
+        for future in as_completed(futures):
+            rows, caught = future.result()
+            bar.update(len(rows))
+            yield rows, caught
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def sweep(
+    X,
+    n_components: Union[int, Iterable[int]] = range(1, 21),
+    covariance_types: Union[str, Sequence[str]] = ("full",),
+    n_seeds: int = 3,
+    model: str = "gmm",
+    n_jobs: Optional[int] = -1,
+    backend: Optional[str] = None,
+    progress: bool = True,
+    random_state: int = 0,
+    scheduler_address: Optional[str] = None,
+    **estimator_params: Any,
+) -> pd.DataFrame:
+    """Fit a GMM (or KMeans) for every K x covariance type x seed and return one tidy row per fit.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    n_components : int or iterable of int, default=range(1, 21)
+        The K values to fit (sorted, duplicates dropped); each in ``[1, n_samples]``.
+    covariance_types : str or sequence of str, default=("full",)
+        Some of ``"full"``, ``"tied"``, ``"diag"``, ``"spherical"``. Ignored for ``model="kmeans"``.
+    n_seeds : int, default=3
+        Fits per (K, covariance type), with ``random_state + 0``, ..., ``random_state + n_seeds - 1``.
+    model : {"gmm", "kmeans"}, default="gmm"
+        :class:`gmmlab.mixture.GaussianMixture` or :class:`sklearn.cluster.KMeans`.
+    n_jobs : int or None, default=-1
+        Parallel workers (-1 = all cores); with ``backend="dask"`` and no address, the LocalCluster's size.
+        Results do not depend on it.
+    backend : {None, "dask"}, default=None
+        None: joblib processes on this machine. ``"dask"``: a dask.distributed cluster; without
+        ``scheduler_address`` a LocalCluster (processes, one thread each) is started and closed afterwards.
+    progress : bool, default=True
+        Show a tqdm progress bar (one step per fit).
+    random_state : int, default=0
+        Base seed; seed ``s`` fits with ``random_state + s``.
+    scheduler_address : str or None, default=None
+        With ``backend="dask"``, the address of an existing scheduler (``"tcp://host:8786"``); its workers need
+        gmmlab installed.
+    **estimator_params
+        For GMMs: ``tol``, ``reg_covar``, ``max_iter``, ``n_init``, ``init_params``; for KMeans: ``init``,
+        ``n_init``, ``max_iter``, ``tol``, ``algorithm``. ``n_init`` defaults to 1: the seeds are the restarts.
+
+    Returns
+    -------
+    results : pandas.DataFrame
+        One row per fit, sorted by covariance type (in the order given), K and seed, with the columns
+        :data:`COLUMNS`: ``model``; ``n_components``; ``covariance_type`` (None for KMeans); ``seed``
+        (0 .. n_seeds - 1) and the ``random_state`` it used; ``bic``, ``aic``, ``icl`` (scikit-learn's sign,
+        lower is better; NaN for KMeans); ``log_likelihood`` (mean per sample); ``n_params`` (free parameters;
+        the centres for KMeans); ``n_iter``; ``converged``; ``inertia`` (KMeans only, else NaN); ``fit_seconds``.
+        A GMM fit that fails with a singular covariance gets NaN criteria, ``converged=False`` and a warning.
+
+    Raises
+    ------
+    ValueError
+        On a bad grid or parameter, before anything is fitted.
+
+    Notes
+    -----
+    The initialisation of a GMM (a KMeans run with ``init_params="kmeans"``) does not depend on the covariance
+    type, so a sweep computes it once per (K, seed) and starts every covariance type from it: the same results
+    as independent ``GaussianMixture(...).fit`` calls, with one KMeans run instead of one per type. Each (K, seed)
+    is one parallel task; inside it BLAS and OpenMP use one thread, so the cores are not oversubscribed and the
+    numbers are identical whatever ``n_jobs`` and ``backend``.
+
+    Examples
+    --------
+    >>> from gmmlab.data import make_preset
+    >>> X = make_preset("blobs4", random_state=0).X
+    >>> results = sweep(X, range(1, 7), ("full", "tied"), n_seeds=2, n_jobs=1, progress=False)
+    >>> len(results), choose_n_components(results).n_components
+    (24, 4)
+    """
+    owner = "sweep"
+    X = _check_X(X, owner)
+    grid = _check_grid(n_components, X.shape[0], owner)
+    check_choice("model", model, MODELS, owner)
+    types = _check_covariance_types(covariance_types, owner) if model == "gmm" else [None]
+    n_seeds = check_int("n_seeds", n_seeds, 1, owner)
+    random_state = check_int("random_state", random_state, 0, owner)
+    n_jobs = _check_n_jobs(n_jobs, owner)
+    if backend not in BACKENDS:
+        raise ValueError(f"{owner}: backend must be None (joblib on this machine) or 'dask', got {backend!r}.")
+    if scheduler_address is not None and backend != "dask":
+        raise ValueError(
+            f"{owner}: scheduler_address={scheduler_address!r} needs backend='dask'; pass both to use that cluster."
+        )
+    params = _check_params(model, estimator_params, owner)
+
+    # The largest K first: the slowest tasks start early and the last ones to finish are short.
+    tasks = [
+        (model, k, types, seed, random_state + seed, params) for k in reversed(grid) for seed in range(n_seeds)
+    ]
+    from tqdm.auto import tqdm
+
+    rows, caught = [], {}
+    with tqdm(total=len(tasks) * len(types), disable=not progress, desc=f"sweep ({model})", unit="fit") as bar:
+        if backend == "dask":
+            outputs = _run_dask(X, tasks, n_jobs, scheduler_address, bar)
+        else:
+            outputs = _run_joblib(X, tasks, n_jobs, bar)
+        for task_rows, task_warnings in outputs:
+            rows.extend(task_rows)
+            caught.update(dict.fromkeys(task_warnings))
+    for category, message in caught:
+        if not issubclass(category, ConvergenceWarning):  # summarised below, from the table
+            warnings.warn(message, category, stacklevel=2)
+
+    order = {t: i for i, t in enumerate(types)}
+    rows.sort(key=lambda row: (order[row["covariance_type"]], row["n_components"], row["seed"]))
+    results = pd.DataFrame(rows, columns=list(COLUMNS)).astype(
+        {"n_components": int, "seed": int, "random_state": int, "n_iter": int, "converged": bool}
+    )
+    if model == "gmm":
+        failed = results[results["bic"].isna()]
+        if len(failed):
+            pairs = ", ".join(sorted({f"K={k} {t}" for k, t in zip(failed.n_components, failed.covariance_type)}))
+            warnings.warn(
+                f"{len(failed)} of {len(results)} fits failed with a singular covariance ({pairs}); their criteria "
+                "are NaN. Increase reg_covar (e.g. reg_covar=1e-4) or sweep fewer components.",
+                UserWarning,
+                stacklevel=2,
+            )
+    stalled = results[~results["converged"] & (results["n_iter"] > 0)]
+    if len(stalled):
+        warnings.warn(
+            f"{len(stalled)} of {len(results)} fits did not converge within max_iter={params['max_iter']} "
+            "(see the 'converged' column); increase max_iter or tol.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    return results
+
+
+# ---------------------------------------------------------------------------------------------------------
+# choosing K
+
+
+@dataclass(frozen=True, eq=False)
+class Selection:
+    """The K chosen from a sweep, and why.
+
+    Attributes
+    ----------
+    n_components : int
+        The chosen number of components (or clusters).
+    covariance_type : str or None
+        The chosen covariance type (None for KMeans).
+    criterion : str
+        ``"bic"``, ``"aic"``, ``"icl"`` or ``"inertia"`` (all lower-is-better; BIC with scikit-learn's sign).
+    rule : str
+        The rule that made the choice: ``"min"``, ``"one_se"`` or ``"knee"`` (the default rule may fall back
+        from ``"min"`` to ``"knee"``; ``reason`` then says so).
+    reason : str
+        One or two plain sentences with the numbers behind the choice.
+    summary : pandas.DataFrame
+        Per (covariance_type, n_components): ``mean``, ``std`` and ``se`` of the criterion over seeds and
+        ``n_seeds`` (failed fits excluded).
+    """
+
+    n_components: int
+    covariance_type: Optional[str]
+    criterion: str
+    rule: str
+    reason: str
+    summary: pd.DataFrame
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+def _summarize(results, criterion: str, owner: str) -> pd.DataFrame:
+    if not isinstance(results, pd.DataFrame):
+        raise TypeError(f"{owner}: results must be the DataFrame returned by sweep, got {type(results).__name__}.")
+    missing = [c for c in ("n_components", "covariance_type") if c not in results.columns]
+    if missing:
+        raise ValueError(f"{owner}: results lacks the column(s) {missing}; pass the table returned by sweep.")
+    present = [c for c in CRITERIA if c in results.columns and results[c].notna().any()]
+    if criterion not in present:
+        hint = " (KMeans sweeps have only 'inertia'; GMM sweeps have 'bic', 'aic' and 'icl')"
+        raise ValueError(
+            f"{owner}: criterion {criterion!r} has no values in this table; it has {present or 'none'}{hint}."
+        )
+    rows = results[results[criterion].notna()]
+    # Covariance types keep their order of appearance; KMeans rows (no type) group together as one curve.
+    type_code, type_names = pd.factorize(rows["covariance_type"], use_na_sentinel=False)
+    grouped = rows.groupby([type_code, rows["n_components"].to_numpy()])[criterion]
+    summary = grouped.agg(mean="mean", std="std", n_seeds="count")
+    codes, ks = (summary.index.get_level_values(i).to_numpy() for i in (0, 1))
+    summary = summary.reset_index(drop=True)
+    summary.insert(0, "covariance_type", [None if pd.isna(type_names[c]) else str(type_names[c]) for c in codes])
+    summary.insert(1, "n_components", ks.astype(int))
+    summary["std"] = summary["std"].fillna(0.0)  # one seed: no spread to measure
+    summary["se"] = summary["std"] / np.sqrt(summary["n_seeds"])
+    return summary[["covariance_type", "n_components", "mean", "std", "se", "n_seeds"]]
+
+
+def _knee(curve: pd.DataFrame) -> Optional[int]:
+    """The knee of one decreasing convex curve (kneed's Kneedle), or None when it has none."""
+    if len(curve) < 3:
+        return None
+    from kneed import KneeLocator
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # kneed warns when it finds no knee; None says the same
+        knee = KneeLocator(
+            curve["n_components"].to_numpy(), curve["mean"].to_numpy(), curve="convex", direction="decreasing"
+        ).knee
+    return None if knee is None else int(knee)
+
+
+def _same_type(summary: pd.DataFrame, covariance_type) -> pd.Series:
+    """Rows of the summary for one covariance type (None: the KMeans rows)."""
+    if pd.isna(covariance_type):
+        return summary["covariance_type"].isna()
+    return summary["covariance_type"] == covariance_type
+
+
+def _describe(row, name: str) -> str:
+    """``K=4 with tied covariances (mean BIC 6764.38 over 3 seeds, std 0.52)``."""
+    kind = "" if pd.isna(row["covariance_type"]) else f" with {row['covariance_type']} covariances"
+    n_seeds = int(row["n_seeds"])
+    if n_seeds == 1:
+        return f"K={int(row['n_components'])}{kind} ({name} {row['mean']:.6g}, one seed)"
+    std = row["std"] if row["std"] > 1e-9 * max(1.0, abs(row["mean"])) else 0.0  # round-off is no spread
+    return f"K={int(row['n_components'])}{kind} (mean {name} {row['mean']:.6g} over {n_seeds} seeds, std {std:.3g})"
+
+
+def choose_n_components(results: pd.DataFrame, criterion: str = "bic", rule: Optional[str] = None) -> Selection:
+    """Choose the number of components (and the covariance type) from a :func:`sweep` table.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        The table returned by :func:`sweep` (rows may be filtered, e.g. to one covariance type).
+    criterion : {"bic", "aic", "icl", "inertia"}, default="bic"
+        Lower is better for all of them (BIC with scikit-learn's sign). ``"inertia"`` needs a KMeans sweep.
+    rule : {"min", "one_se", "knee"} or None, default=None
+        ``"min"``: the lowest mean over seeds. ``"one_se"``: the smallest K whose mean is within one standard
+        error (over seeds) of the lowest. ``"knee"``: the knee of the mean curve (kneed's Kneedle, convex and
+        decreasing), for curves that keep decreasing. None: ``"knee"`` for inertia; otherwise ``"min"``, unless
+        the curve is still decreasing at the largest K swept (its minimum is there, or the value there is within
+        one standard error of the minimum: it has not turned back up beyond the noise over seeds), where it falls
+        back to ``"knee"`` and ``reason`` says so. With several covariance types the choice is over all
+        (type, K) pairs; with ``"knee"``, the type whose curve is lowest at its knee.
+
+    Returns
+    -------
+    Selection
+
+    Raises
+    ------
+    ValueError
+        If the criterion has no values in ``results`` or the rule is unknown.
+    """
+    owner = "choose_n_components"
+    check_choice("criterion", criterion, CRITERIA, owner)
+    if rule is not None:
+        check_choice("rule", rule, RULES, owner)
+    summary = _summarize(results, criterion, owner)
+    name = criterion.upper() if criterion != "inertia" else "inertia"
+    label = {
+        "bic": "BIC (scikit-learn sign, lower is better)",
+        "aic": "AIC (scikit-learn sign, lower is better)",
+        "icl": "ICL (BIC's scikit-learn sign, lower is better)",
+        "inertia": "KMeans inertia",
+    }[criterion]
+
+    def selection(row, applied, reason):
+        covariance_type = None if pd.isna(row["covariance_type"]) else str(row["covariance_type"])
+        return Selection(int(row["n_components"]), covariance_type, criterion, applied, reason, summary)
+
+    def knee_choice():
+        """The knee rule's row: the knee of each covariance type's curve; the type lowest at its knee wins."""
+        candidates = []
+        for _, curve in summary.groupby(pd.factorize(summary["covariance_type"], use_na_sentinel=False)[0]):
+            knee = _knee(curve)
+            if knee is not None:
+                candidates.append(curve[curve["n_components"] == knee].iloc[0])
+        if not candidates:
+            return None
+        return min(candidates, key=lambda r: r["mean"])
+
+    best = summary.loc[summary["mean"].idxmin()]  # idxmin keeps the first, i.e. the smallest K, on ties
+    threshold = best["mean"] + best["se"]
+    within_one_se = summary[summary["mean"] <= threshold].sort_values(["n_components", "mean"], kind="stable").iloc[0]
+    if rule is None:
+        rule = "knee" if criterion == "inertia" else "min"
+        curve = summary[_same_type(summary, best["covariance_type"])]
+        last = curve.iloc[-1]
+        # "Still decreasing": the curve has not turned back up by the end of the grid, beyond the noise over seeds.
+        if rule == "min" and len(curve) >= 3 and last["mean"] - best["mean"] <= max(best["se"], last["se"]):
+            if best.name == last.name:
+                at_end = f"{label} is lowest at the largest K swept, {_describe(best, name)}: the curve is still decreasing"
+            else:
+                at_end = (
+                    f"{label} has not turned back up by the largest K swept: its lowest value, {_describe(best, name)}, "
+                    f"and {_describe(last, name)} are within one standard error"
+                )
+            knee = knee_choice()
+            if knee is None:
+                return selection(
+                    best, "min", f"{at_end}, and kneed finds no knee in it; sweep larger K before trusting this choice."
+                )
+            return selection(
+                knee,
+                "knee",
+                f"{at_end}, so the minimum only marks the end of the grid. The knee of the curve (kneed's Kneedle) "
+                f"is at {_describe(knee, name)}, after which more components improve it much less.",
+            )
+
+    if rule == "min":
+        others = summary[summary.index != best.name]
+        reason = f"{label} is lowest at {_describe(best, name)}"
+        if len(others):
+            reason += f"; the next best is {_describe(others.loc[others['mean'].idxmin()], name)}"
+        if within_one_se.name != best.name and within_one_se["n_components"] < best["n_components"]:
+            reason += f". {_describe(within_one_se, name)} is within one standard error of it (rule='one_se')"
+        return selection(best, "min", reason + ".")
+
+    if rule == "one_se":
+        note = "" if best["n_seeds"] > 1 else " (one seed: the standard error is 0, so this is the minimum)"
+        return selection(
+            within_one_se,
+            "one_se",
+            f"{label} is lowest at {_describe(best, name)}; the smallest K within one standard error of it "
+            f"(se {best['se']:.4g}, threshold {threshold:.6g}) is {_describe(within_one_se, name)}{note}.",
+        )
+
+    knee = knee_choice()
+    if knee is None:
+        raise ValueError(
+            f"{owner}: kneed finds no knee in the {name} curve (it needs at least 3 values of K and a decreasing, "
+            "convex curve); use rule='min' or sweep a wider range of K."
+        )
+    return selection(
+        knee,
+        "knee",
+        f"The knee of the {label} curve (kneed's Kneedle: where it stops dropping steeply) is at "
+        f"{_describe(knee, name)}; the lowest value, {_describe(best, name)}, is only reached with more components.",
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the assignment's study: PCA, sweep, plot
+
+
+@dataclass(frozen=True, eq=False)
+class ComponentStudy:
+    """What :func:`gmm_vs_gaussian_components` returns.
+
+    Attributes
+    ----------
+    results : pandas.DataFrame
+        The :func:`sweep` table.
+    pca : sklearn.decomposition.PCA
+        Fitted on the subsample.
+    ax : matplotlib.axes.Axes
+        The BIC plot.
+    selection : Selection
+        The default choice (:func:`choose_n_components` with ``criterion="bic"``).
+    X_pca : ndarray of shape (subsample_size, n_pca_components)
+        The subsample in PCA coordinates (the data the GMMs were fitted on).
+    indices : ndarray of shape (subsample_size,)
+        Rows of ``images`` in the subsample.
+    """
+
+    results: pd.DataFrame
+    pca: Any
+    ax: Any
+    selection: Selection
+    X_pca: np.ndarray
+    indices: np.ndarray
+
+
+def gmm_vs_gaussian_components(
+    images,
+    n_pca_components: int,
+    subsample_size: Optional[int],
+    covariance_type: Union[str, Sequence[str]] = "tied",
+    n_components_range: Iterable[int] = range(1, 31),
+    random_state: int = 0,
+    n_seeds: int = 1,
+    ax=None,
+    n_jobs: Optional[int] = -1,
+    progress: bool = False,
+) -> ComponentStudy:
+    """Subsample images, project them on their first principal components, sweep GMMs and plot BIC against K.
+
+    Parameters
+    ----------
+    images : array-like of shape (n, height, width) or (n, n_pixels)
+        uint8 pixels are scaled to [0, 1]; float pixels are used as given.
+    n_pca_components : int
+        Principal components to keep.
+    subsample_size : int or None
+        Images drawn at random without replacement (``random_state``); None keeps them all.
+    covariance_type : str or sequence of str, default="tied"
+        One covariance type, or several to compare.
+    n_components_range : iterable of int, default=range(1, 31)
+    random_state : int, default=0
+        Seeds the subsample, the PCA and the sweep.
+    n_seeds : int, default=1
+    ax : matplotlib Axes, optional
+        Where to plot; a new figure when None.
+    n_jobs : int or None, default=-1
+    progress : bool, default=False
+
+    Returns
+    -------
+    ComponentStudy
+        ``results``, ``pca``, ``ax``, ``selection``, plus the projected subsample ``X_pca`` and its ``indices``.
+    """
+    from sklearn.decomposition import PCA
+
+    owner = "gmm_vs_gaussian_components"
+    images = np.asarray(images)
+    if images.ndim not in (2, 3) or images.shape[0] < 2:
+        raise ValueError(
+            f"{owner}: images must have shape (n, height, width) or (n, n_pixels) with n >= 2, got {images.shape}."
+        )
+    n_images = images.shape[0]
+    if subsample_size is None:
+        subsample_size = n_images
+    subsample_size = check_int("subsample_size", subsample_size, 2, owner)
+    if subsample_size > n_images:
+        raise ValueError(
+            f"{owner}: subsample_size={subsample_size} is more than the {n_images} images given; "
+            f"use subsample_size <= {n_images} (or None for all)."
+        )
+    n_pixels = int(np.prod(images.shape[1:]))
+    n_pca_components = check_int("n_pca_components", n_pca_components, 1, owner)
+    if n_pca_components > min(subsample_size, n_pixels):
+        raise ValueError(
+            f"{owner}: n_pca_components={n_pca_components} is more than min(subsample_size, n_pixels) = "
+            f"{min(subsample_size, n_pixels)}; keep fewer components."
+        )
+    random_state = check_int("random_state", random_state, 0, owner)
+    # The grid and the sweep's parameters fail here, before the PCA.
+    _check_grid(n_components_range, subsample_size, owner)
+    _check_covariance_types(covariance_type, owner)
+    check_int("n_seeds", n_seeds, 1, owner)
+    _check_n_jobs(n_jobs, owner)
+
+    indices = np.sort(np.random.RandomState(random_state).choice(n_images, size=subsample_size, replace=False))
+    pixels = images[indices].reshape(subsample_size, n_pixels)
+    pixels = pixels / 255.0 if pixels.dtype == np.uint8 else pixels.astype(np.float64)
+    pca = PCA(n_components=n_pca_components, random_state=random_state)
+    X_pca = pca.fit_transform(pixels)
+    results = sweep(
+        X_pca,
+        n_components_range,
+        covariance_type,
+        n_seeds=n_seeds,
+        n_jobs=n_jobs,
+        progress=progress,
+        random_state=random_state,
+    )
+    selection = choose_n_components(results, "bic")
+    from .plotting.selection import plot_criterion
+
+    ax = plot_criterion(results, "bic", selection=selection, ax=ax)
+    explained = 100 * pca.explained_variance_ratio_.sum()
+    ax.set_title(f"{subsample_size} images, {n_pca_components} PCs ({explained:.0f}% of the variance)")
+    return ComponentStudy(results, pca, ax, selection, X_pca, indices)
