@@ -417,9 +417,8 @@ def sweep(
         for task_rows, task_warnings in outputs:
             rows.extend(task_rows)
             caught.update(dict.fromkeys(task_warnings))
-    for category, message in caught:
-        if not issubclass(category, ConvergenceWarning):  # summarised below, from the table
-            warnings.warn(message, category, stacklevel=2)
+    for category, message in caught:  # each distinct warning of the workers, once
+        warnings.warn(message, category, stacklevel=2)
 
     order = {t: i for i, t in enumerate(types)}
     rows.sort(key=lambda row: (order[row["covariance_type"]], row["n_components"], row["seed"]))
@@ -606,11 +605,13 @@ def choose_n_components(results: pd.DataFrame, criterion: str = "bic", rule: Opt
         # "Still decreasing": the curve has not turned back up by the end of the grid, beyond the noise over seeds.
         if rule == "min" and len(curve) >= 3 and last["mean"] - best["mean"] <= max(best["se"], last["se"]):
             if best.name == last.name:
-                at_end = f"{label} is lowest at the largest K swept, {_describe(best, name)}: the curve is still decreasing"
+                at_end = (
+                    f"{label} is lowest at the largest K swept, {_describe(best, name)}: the curve is still decreasing"
+                )
             else:
                 at_end = (
-                    f"{label} has not turned back up by the largest K swept: its lowest value, {_describe(best, name)}, "
-                    f"and {_describe(last, name)} are within one standard error"
+                    f"{label} has not turned back up by the largest K swept: its lowest value, "
+                    f"{_describe(best, name)}, and {_describe(last, name)} are within one standard error"
                 )
             knee = knee_choice()
             if knee is None:
