@@ -181,7 +181,7 @@ def test_min_and_one_standard_error_rules():
     assert "3.464" in one_se.reason and "K=2" in one_se.reason
     default = choose_n_components(results, "bic")
     assert (default.n_components, default.rule) == (3, "min")
-    assert "K=2" in default.reason and "one_se" in default.reason
+    assert "K=2 is within one standard error" in default.reason and "one_se" in default.reason
     row = default.summary.set_index("n_components").loc[3]
     assert row["mean"] == pytest.approx(61) and row["std"] == pytest.approx(6) and row["n_seeds"] == 3
 
@@ -283,6 +283,7 @@ def test_singular_fits_become_nan_rows_with_a_warning():
     with pytest.warns(UserWarning, match="singular covariance.*K=3 full"):
         results = sweep(X, [1, 3], "full", n_seeds=1, reg_covar=0.0, n_jobs=1, progress=False)
     assert results.bic.isna().tolist() == [False, True] and results.converged.tolist() == [True, False]
+    assert results.n_params.tolist() == [5, 17] and results.n_params.dtype.kind == "i"
     assert choose_n_components(results, "bic").n_components == 1
 
 

@@ -28,9 +28,9 @@ from sklearn.utils import check_array, check_random_state
 from threadpoolctl import threadpool_limits
 
 from ._validation import check_choice, check_float, check_int
-from .mixture import COVARIANCE_TYPES, GaussianMixture, SingularCovarianceError
-from .mixture._covariance import COVARIANCE_OPS, e_step
-from .mixture._em import run_em
+from .mixture import COVARIANCE_TYPES, SingularCovarianceError
+from .mixture._covariance import COVARIANCE_OPS, e_step, estimate_gaussian_parameters
+from .mixture._em import MixtureParams, run_em
 from .mixture._init import INIT_METHODS, initial_responsibilities
 
 __all__ = [
@@ -174,10 +174,23 @@ def _check_n_jobs(n_jobs, owner: str):
 # the work of one task: every fit of one (K, seed)
 
 
-def _gmm_row(X, params, ops, n_components):
+def _n_parameters(ops, n_components: int, n_features: int) -> int:
+    return int(ops.n_parameters(n_components, n_features) + n_components * n_features + n_components - 1)
+
+
+def _initial_params(X, shift, resp, reg_covar, ops) -> MixtureParams:
+    """Starting parameters from initial responsibilities, built as GaussianMixture builds them.
+
+    The M-step runs on the uncentred data and the weights are not renormalised, as in scikit-learn; the parity
+    test with independent GaussianMixture fits guards that the two stay the same.
+    """
+    nk, means, covariances = estimate_gaussian_parameters(X, resp, reg_covar, ops, {})
+    return MixtureParams(nk / X.shape[0], means - shift, covariances, ops.precision_cholesky(covariances))
+
+
+def _gmm_row(X, params, ops, n_params):
     """Criteria of fitted parameters, computed exactly as GaussianMixture.bic/aic/icl/score do, in one E-step."""
-    n_samples, n_features = X.shape
-    n_params = int(ops.n_parameters(n_components, n_features) + n_components * n_features + n_components - 1)
+    n_samples = X.shape[0]
     shift = params.weights @ params.means
     log_prob, resp = e_step(X - shift, params.weights, params.means - shift, params.precisions_cholesky, ops, {})
     mean_log_likelihood = float(log_prob.mean())
@@ -187,7 +200,6 @@ def _gmm_row(X, params, ops, n_components):
         "aic": float(-2 * mean_log_likelihood * n_samples + 2 * n_params),
         "icl": float(-2 * log_prob.sum() + n_params * np.log(n_samples) + 2 * entropy),
         "log_likelihood": mean_log_likelihood,
-        "n_params": n_params,
     }
 
 
@@ -210,14 +222,13 @@ def _fit_gmm_shared_init(X, n_components: int, covariance_types: Sequence[str], 
     for covariance_type in covariance_types:
         start = time.perf_counter()
         ops = COVARIANCE_OPS[covariance_type]
-        # The estimator only lends its initial-parameter builder, so that the start is GaussianMixture's own.
-        builder = GaussianMixture(n_components, covariance_type=covariance_type, reg_covar=params["reg_covar"])
-        row = {"covariance_type": covariance_type}
+        n_params = _n_parameters(ops, n_components, X.shape[1])
+        row = {"covariance_type": covariance_type, "n_params": n_params}
         try:
             result = run_em(
                 X_centred,
                 shift,
-                lambda restart: builder._initial_params(X, shift, responsibilities[restart], {}, ops),
+                lambda restart: _initial_params(X, shift, responsibilities[restart], params["reg_covar"], ops),
                 ops,
                 n_init=n_init,
                 tol=params["tol"],
@@ -225,7 +236,7 @@ def _fit_gmm_shared_init(X, n_components: int, covariance_types: Sequence[str], 
                 reg_covar=params["reg_covar"],
                 cache=ops.prepare(X_centred),
             )
-            row.update(_gmm_row(X, result.params, ops, n_components))
+            row.update(_gmm_row(X, result.params, ops, n_params))
             row.update(n_iter=int(result.n_iter), converged=bool(result.converged))
         except SingularCovarianceError:
             # One degenerate fit (a collapsed component at a large K) must not sink the whole sweep.
@@ -628,10 +639,14 @@ def choose_n_components(results: pd.DataFrame, criterion: str = "bic", rule: Opt
     if rule == "min":
         others = summary[summary.index != best.name]
         reason = f"{label} is lowest at {_describe(best, name)}"
-        if len(others):
-            reason += f"; the next best is {_describe(others.loc[others['mean'].idxmin()], name)}"
-        if within_one_se.name != best.name and within_one_se["n_components"] < best["n_components"]:
-            reason += f". {_describe(within_one_se, name)} is within one standard error of it (rule='one_se')"
+        runner = others.loc[others["mean"].idxmin()] if len(others) else None
+        if runner is not None:
+            reason += f"; the next best is {_describe(runner, name)}"
+        if within_one_se["n_components"] < best["n_components"]:
+            smaller = f"K={int(within_one_se['n_components'])}"
+            if runner is None or runner.name != within_one_se.name:
+                smaller = _describe(within_one_se, name)
+            reason += f". {smaller} is within one standard error of it (the one_se rule would choose it)"
         return selection(best, "min", reason + ".")
 
     if rule == "one_se":
