@@ -16,8 +16,8 @@ from .static import (
     _check_X,
     _ellipse_geometry,
     _limits,
+    _objective_limits,
     _palette,
-    _point_colors,
     _record_assignments,
     full_covariances,
 )
@@ -60,11 +60,12 @@ def animate_evolution(
 ) -> go.Figure:
     """A plotly animation of one restart of a fit: one frame per iteration, a play button and a slider.
 
-    Each frame shows the points coloured by that iteration's assignment (for a GMM the colour mixes the component
-    colours by the responsibilities), the centres / means, the GMM ellipses at ``n_std`` standard deviations,
-    and, in a second panel, the objective curve with the current iteration marked (mean log-likelihood per sample
-    for a GMM, inertia for KMeans). Everything lives in the figure's frames, so it plays in a static HTML export
-    (``fig.write_html(path, include_plotlyjs=True)`` works offline) where widgets do not run.
+    Each frame shows the points coloured by that iteration's assignment (for a GMM the most probable component,
+    with an opacity that grows with its responsibility, so uncertain points fade), the centres / means, the GMM
+    ellipses at ``n_std`` standard deviations, and, in a second panel, the objective curve with the current
+    iteration marked (mean log-likelihood per sample for a GMM, inertia for KMeans). Everything lives in the
+    figure's frames, so it plays in a static HTML export (``fig.write_html(path, include_plotlyjs=True)`` works
+    offline) where widgets do not run.
 
     Parameters
     ----------
@@ -103,12 +104,17 @@ def animate_evolution(
     objectives = np.array([r.objective for r in records])
     iterations = np.array([r.iteration for r in records])
 
+    # Numbers, not one colour string per point: plotly validates strings one by one, and the HTML stays small.
+    colorscale = [
+        [bound, component_hex[k]] for k in range(n_components) for bound in (k / n_components, (k + 1) / n_components)
+    ]
+
     def state(record):
         labels, resp = _record_assignments(history, record, X)
-        point_colours = _hex(_point_colors(n_components, labels[shown], None if resp is None else resp[shown]))
+        opacity = 0.85 if resp is None else 0.15 + 0.8 * resp[shown].max(axis=1)
         centres = record.means[:, dims]
         traces = [
-            go.Scatter(marker=dict(color=point_colours)),
+            go.Scatter(marker=dict(color=labels[shown], opacity=opacity)),
             go.Scatter(x=centres[:, 0], y=centres[:, 1]),
         ]
         if ellipses:
@@ -126,8 +132,11 @@ def animate_evolution(
     figure = make_subplots(rows=1, cols=2, column_widths=[0.62, 0.38], horizontal_spacing=0.1)
     first = state(records[0])
     figure.add_trace(
-        go.Scatter(x=P[:, 0], y=P[:, 1], mode="markers", marker=dict(size=5, color=first[0].marker.color, opacity=0.8),
-                   name="points", hoverinfo="skip"),
+        go.Scatter(
+            x=P[:, 0], y=P[:, 1], mode="markers", name="points", hoverinfo="skip",
+            marker=dict(size=6, color=first[0].marker.color, opacity=first[0].marker.opacity, colorscale=colorscale,
+                        cmin=-0.5, cmax=n_components - 0.5),
+        ),
         row=1, col=1,
     )
     figure.add_trace(
@@ -201,4 +210,10 @@ def animate_evolution(
                         row=1, col=1)
     figure.update_xaxes(title_text="iteration (0 = initial state)", dtick=max(1, len(records) // 10), row=1, col=2)
     figure.update_yaxes(title_text=_OBJECTIVE_LABEL.get(history.objective_name, history.objective_name), row=1, col=2)
+    zoom = _objective_limits(objectives)
+    if zoom is not None:
+        figure.update_yaxes(range=list(zoom), row=1, col=2)
+        figure.add_annotation(text=f"iteration 0 off scale: {objectives[0]:.4g}", xref="x2 domain", yref="y2 domain",
+                              x=0.02, y=0.02, xanchor="left", yanchor="bottom", showarrow=False,
+                              font=dict(size=11, color="gray"))
     return figure

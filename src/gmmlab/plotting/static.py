@@ -252,6 +252,22 @@ def _check_restart(history, restart) -> int:
     return int(restart)
 
 
+def _objective_limits(objectives: np.ndarray):
+    """y-limits that leave out an initial state far off the rest of the curve, or None to keep the full range.
+
+    A start from single points (k-means++, random_from_data) can have a log-likelihood millions below the
+    next iteration's, which would flatten the whole curve into one line.
+    """
+    rest = objectives[1:]
+    if rest.size < 2:
+        return None
+    spread_rest = float(rest.max() - rest.min())
+    spread_all = float(objectives.max() - objectives.min())
+    if spread_rest <= 0 or spread_all <= 20 * spread_rest:
+        return None
+    return float(rest.min() - 0.1 * spread_rest), float(rest.max() + 0.1 * spread_rest)
+
+
 def _point_colors(n_components: int, labels=None, responsibilities=None) -> np.ndarray:
     """RGBA colour of every point: its cluster's colour, or the responsibility-weighted mix of all of them."""
     colours = _palette(n_components)
@@ -352,7 +368,10 @@ def plot_kmeans(
         )
     dims = _check_dims(dims, X.shape[1], "plot_kmeans")
     n_clusters = centers.shape[0]
-    labels = _nearest_center(X, centers) if labels is None else _check_labels(labels, X.shape[0], "labels", "plot_kmeans")
+    if labels is None:
+        labels = _nearest_center(X, centers)
+    else:
+        labels = _check_labels(labels, X.shape[0], "labels", "plot_kmeans")
     ax = _new_axes(ax)
     P, C = X[:, dims], centers[:, dims]
     colours = _palette(max(n_clusters, int(labels.max()) + 1))
@@ -375,7 +394,8 @@ def plot_kmeans(
             zorder=0,
         )
     ax.scatter(P[:, 0], P[:, 1], s=_POINT_SIZE, c=colours[labels % len(colours)], linewidths=0, alpha=0.8, zorder=1)
-    ax.scatter(C[:, 0], C[:, 1], marker="X", s=160, c=colours[:n_clusters], edgecolors="black", linewidths=1.2, zorder=3)
+    ax.scatter(C[:, 0], C[:, 1], marker="X", s=160, c=colours[:n_clusters], edgecolors="black", linewidths=1.2,
+               zorder=3)
     ax.set_xlim(low[0], high[0])
     ax.set_ylim(low[1], high[1])
     _label_axes(ax, dims, X.shape[1])

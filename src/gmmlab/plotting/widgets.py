@@ -18,6 +18,7 @@ from .static import (
     _check_X,
     _label_axes,
     _limits,
+    _objective_limits,
     _point_colors,
     _record_assignments,
     plot_ellipses,
@@ -60,6 +61,11 @@ def draw_record(history, record, X, ax_model, ax_objective, objectives, dims=(0,
     upto = record.iteration + 1
     ax_objective.plot(iterations[:upto], objectives[:upto], color="tab:blue", linewidth=2, marker="o", ms=4, zorder=2)
     ax_objective.scatter([record.iteration], [record.objective], s=80, color="tab:red", zorder=3)
+    zoom = _objective_limits(objectives)
+    if zoom is not None:
+        ax_objective.set_ylim(*zoom)
+        ax_objective.text(0.02, 0.02, f"iteration 0 off scale: {objectives[0]:.4g}", transform=ax_objective.transAxes,
+                          fontsize="small", color="0.4")
     ax_objective.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_objective.set_xlabel("iteration (0 = initial state)")
     ax_objective.set_ylabel(_OBJECTIVE_LABEL.get(history.objective_name, history.objective_name))
@@ -109,9 +115,11 @@ def evolution_widget(
     restart = _check_restart(history, restart)
     restarts = sorted({r.restart for r in history})
 
-    figure = Figure(figsize=figsize, layout="constrained")
+    figure = Figure(figsize=figsize)
     FigureCanvasAgg(figure)
+    # Fixed margins: a constrained layout would be solved again at every redraw, tripling its cost.
     ax_model, ax_objective = figure.subplots(1, 2, width_ratios=[1.4, 1])
+    figure.subplots_adjust(left=0.06, right=0.98, bottom=0.11, top=0.92, wspace=0.22)
     image = widgets.Image(format="png")
     cache = {}
 
