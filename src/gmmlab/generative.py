@@ -1,0 +1,478 @@
+"""A Gaussian mixture as a generative model of images: subsample -> PCA -> GMM -> sample -> decode.
+
+:class:`GMMImageGenerator` is part 2 of the lab as one estimator: it fits a PCA to a (stratified) subsample of
+images, fits :class:`gmmlab.mixture.GaussianMixture` in the PCA space with a given number of components or the
+number chosen by :func:`gmmlab.selection.choose_n_components`, and decodes samples back to images.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.decomposition import PCA
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from gmmlab._validation import check_choice, check_float, check_int
+from gmmlab.data.fashion_mnist import FASHION_MNIST_CLASSES
+from gmmlab.mixture import COVARIANCE_TYPES, GaussianMixture
+
+__all__ = ["GMMImageGenerator", "CRITERIA"]
+
+CRITERIA: tuple[str, ...] = ("bic", "aic", "icl")
+"""Names accepted by ``n_components`` to choose K with that criterion (all lower-is-better, scikit-learn's sign)."""
+
+_SEED_MAX = 2**31 - 1
+
+
+class GMMImageGenerator(BaseEstimator):
+    """Generate images with a Gaussian mixture fitted in a PCA space.
+
+    ``fit`` draws a subsample of the images (stratified by class when labels are given), fits a PCA to it,
+    and fits a :class:`gmmlab.mixture.GaussianMixture` to the projected subsample, with ``n_components``
+    components or with the number chosen by a sweep over ``n_components_range`` and
+    :func:`gmmlab.selection.choose_n_components`. ``sample`` draws points from the mixture and decodes them
+    with the inverse PCA, clipped to [0, 1].
+
+    Parameters
+    ----------
+    n_pca_components : int or float, default=3
+        Number of principal components kept; a float in (0, 1) keeps the fewest components that explain at
+        least that share of the variance (e.g. 0.9).
+    n_components : int or {"bic", "aic", "icl"}, default="bic"
+        Number of mixture components, or the criterion used to choose it (every criterion is lower-is-better:
+        BIC = -2 log L + p ln n, scikit-learn's sign).
+    covariance_type : {"full", "tied", "diag", "spherical"}, default="tied"
+    subsample_size : int or None, default=5000
+        Number of images used for the fit (None: all of them).
+    n_components_range : iterable of int, default=range(1, 31)
+        Candidate numbers of components when ``n_components`` is a criterion.
+    n_seeds : int, default=1
+        Fits per candidate in the sweep (different initialisations).
+    rule : str or None, default=None
+        Selection rule passed to :func:`gmmlab.selection.choose_n_components` (None: its default).
+    min_explained_variance : float, default=0.5
+        Warn when the PCA keeps less than this share of the variance.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the subsample, the sweep and the final fit.
+    n_jobs : int, default=-1
+        Parallel jobs of the sweep.
+    tol, reg_covar, max_iter, n_init, init_params :
+        Passed to every :class:`gmmlab.mixture.GaussianMixture` (sweep and final fit).
+
+    Attributes
+    ----------
+    pca_ : sklearn.decomposition.PCA
+    gmm_ : gmmlab.mixture.GaussianMixture
+    n_components_ : int
+        Number of mixture components used.
+    n_pca_components_ : int
+        Number of principal components kept.
+    explained_variance_ : float
+        Share of the subsample's pixel variance kept by the PCA.
+    subsample_indices_ : ndarray of shape (n_subsample,)
+        Rows of the images given to ``fit`` that were used.
+    image_shape_ : tuple of int
+        Shape of one image, e.g. (28, 28).
+    n_features_in_ : int
+        Pixels per image.
+    sweep_results_ : pandas.DataFrame or None
+        One row per fit of the sweep (None when ``n_components`` is an integer).
+    selection_ : gmmlab.selection.Selection or None
+        The chosen K and the reason (None when ``n_components`` is an integer).
+
+    Examples
+    --------
+    >>> from gmmlab.data import load_fashion_mnist
+    >>> from gmmlab.generative import GMMImageGenerator
+    >>> images, labels = load_fashion_mnist("train")                      # doctest: +SKIP
+    >>> gen = GMMImageGenerator(n_pca_components=3, random_state=0).fit(images, labels)  # doctest: +SKIP
+    >>> new_images, components = gen.sample(16, random_state=1)          # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        n_pca_components: int | float = 3,
+        n_components: int | str = "bic",
+        covariance_type: str = "tied",
+        subsample_size: int | None = 5000,
+        n_components_range: Iterable[int] = range(1, 31),
+        n_seeds: int = 1,
+        rule: str | None = None,
+        min_explained_variance: float = 0.5,
+        random_state=None,
+        n_jobs: int = -1,
+        tol: float = 1e-3,
+        reg_covar: float = 1e-6,
+        max_iter: int = 100,
+        n_init: int = 1,
+        init_params: str = "kmeans",
+    ):
+        self.n_pca_components = n_pca_components
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.subsample_size = subsample_size
+        self.n_components_range = n_components_range
+        self.n_seeds = n_seeds
+        self.rule = rule
+        self.min_explained_variance = min_explained_variance
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+
+    # ------------------------------------------------------------------------------------------------- fit
+
+    def fit(self, images, labels=None):
+        """Subsample, fit the PCA, choose or take K, and fit the mixture.
+
+        Parameters
+        ----------
+        images : array-like of shape (n, height, width) or (n, n_pixels)
+            Pixel values in [0, 1]. A flat image must be square (e.g. 784 = 28 x 28).
+        labels : array-like of shape (n,), optional
+            Class of each image; when given the subsample keeps the class proportions.
+
+        Returns
+        -------
+        self
+        """
+        owner = type(self).__name__
+        X, image_shape = _check_images(images, owner=owner)
+        n_images, n_features = X.shape
+        subsample_size, candidates = self._check_params(n_images, n_features)
+        rng = check_random_state(self.random_state)
+
+        indices = _subsample(n_images, subsample_size, labels, rng, owner)
+        X_fit = np.asarray(X[indices], dtype=np.float64)
+        self.image_shape_ = image_shape
+        self.n_features_in_ = n_features
+        self.subsample_indices_ = indices
+
+        self.pca_ = PCA(n_components=self.n_pca_components, svd_solver="covariance_eigh").fit(X_fit)
+        self.n_pca_components_ = int(self.pca_.n_components_)
+        self.explained_variance_ = float(self.pca_.explained_variance_ratio_.sum())
+        if self.explained_variance_ < self.min_explained_variance:
+            warnings.warn(
+                f"{owner}: PCA with {self.n_pca_components_} components keeps {self.explained_variance_:.1%} of "
+                f"the pixel variance, below min_explained_variance={self.min_explained_variance:.0%}; decoded "
+                "images will lose detail. Raise n_pca_components (or pass a share such as 0.9 to keep 90%).",
+                UserWarning,
+                stacklevel=2,
+            )
+        Z = self.pca_.transform(X_fit)
+
+        gmm_params = dict(
+            covariance_type=self.covariance_type,
+            tol=self.tol,
+            reg_covar=self.reg_covar,
+            max_iter=self.max_iter,
+            n_init=self.n_init,
+            init_params=self.init_params,
+        )
+        if isinstance(self.n_components, str):
+            from gmmlab.selection import choose_n_components, sweep
+
+            sweep_params = {key: value for key, value in gmm_params.items() if key != "covariance_type"}
+            self.sweep_results_ = sweep(
+                Z,
+                n_components=candidates,
+                covariance_types=(self.covariance_type,),
+                n_seeds=self.n_seeds,
+                n_jobs=self.n_jobs,
+                progress=False,
+                random_state=int(rng.randint(_SEED_MAX)),
+                **sweep_params,
+            )
+            self.selection_ = choose_n_components(self.sweep_results_, criterion=self.n_components, rule=self.rule)
+            self.n_components_ = int(self.selection_.n_components)
+        else:
+            self.sweep_results_ = None
+            self.selection_ = None
+            self.n_components_ = int(self.n_components)
+
+        self.gmm_ = GaussianMixture(
+            n_components=self.n_components_, random_state=int(rng.randint(_SEED_MAX)), **gmm_params
+        ).fit(Z)
+        return self
+
+    def _check_params(self, n_images: int, n_features: int) -> tuple[int, list[int] | None]:
+        owner = type(self).__name__
+        if self.subsample_size is None:
+            subsample_size = n_images
+        else:
+            subsample_size = check_int("subsample_size", self.subsample_size, 2, owner)
+            if subsample_size > n_images:
+                raise ValueError(
+                    f"{owner}: subsample_size={subsample_size} is larger than the {n_images} images given. "
+                    f"Fix: pass subsample_size <= {n_images}, or None to use every image."
+                )
+        pca = self.n_pca_components
+        if isinstance(pca, numbers.Real) and not isinstance(pca, (bool, numbers.Integral)):
+            if not 0 < pca < 1:
+                raise ValueError(
+                    f"{owner}: a fractional n_pca_components is the share of variance to keep and must lie in "
+                    f"(0, 1); got {pca!r}. Pass an integer for a number of components."
+                )
+        else:
+            pca = check_int("n_pca_components", pca, 1, owner)
+            limit = min(n_features, subsample_size)
+            if pca > limit:
+                raise ValueError(
+                    f"{owner}: n_pca_components={pca} exceeds min(pixels per image={n_features}, "
+                    f"subsample_size={subsample_size}) = {limit}. Fix: keep at most {limit} components."
+                )
+        check_choice("covariance_type", self.covariance_type, COVARIANCE_TYPES, owner)
+        check_float("min_explained_variance", self.min_explained_variance, 0.0, owner)
+        candidates = None
+        if isinstance(self.n_components, str):
+            check_choice("n_components", self.n_components, CRITERIA, owner)
+            candidates = _check_candidates(self.n_components_range, owner)
+            if candidates[-1] > subsample_size:
+                raise ValueError(
+                    f"{owner}: n_components_range goes up to {candidates[-1]} components but the subsample has "
+                    f"only {subsample_size} images. Fix: lower the range or raise subsample_size."
+                )
+            check_int("n_seeds", self.n_seeds, 1, owner)
+        else:
+            k = check_int("n_components", self.n_components, 1, owner)
+            if k > subsample_size:
+                raise ValueError(
+                    f"{owner}: n_components={k} exceeds the {subsample_size} images of the subsample. "
+                    "Fix: use fewer components or a larger subsample_size."
+                )
+        return subsample_size, candidates
+
+    # ------------------------------------------------------------------------------------------- projection
+
+    def transform(self, images) -> np.ndarray:
+        """Project images onto the principal components: (n, n_pca_components_)."""
+        X = self._check_input(images)
+        return self.pca_.transform(X).astype(np.float64, copy=False)
+
+    def inverse_transform(self, Z, clip: bool = True) -> np.ndarray:
+        """Decode points of the PCA space to images (n, *image_shape_), clipped to [0, 1] unless ``clip=False``."""
+        check_is_fitted(self)
+        Z = np.asarray(Z, dtype=np.float64)
+        if Z.ndim != 2 or Z.shape[1] != self.n_pca_components_:
+            raise ValueError(
+                f"{type(self).__name__}: Z must have shape (n, {self.n_pca_components_}) (points in the PCA "
+                f"space), got {Z.shape}. Fix: use the output of transform() or sample()."
+            )
+        X = self.pca_.inverse_transform(Z)
+        if clip:
+            X = np.clip(X, 0.0, 1.0)
+        return X.reshape((-1, *self.image_shape_))
+
+    # ---------------------------------------------------------------------------------------------- sampling
+
+    def sample(self, n_samples: int = 1, random_state=None) -> tuple[np.ndarray, np.ndarray]:
+        """Draw new images from the mixture.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+        random_state : int, RandomState instance or None
+            Per call: an integer gives the same images every time.
+
+        Returns
+        -------
+        images : ndarray of shape (n_samples, *image_shape_), in [0, 1]
+        components : ndarray of shape (n_samples,)
+            The mixture component each image was drawn from.
+        """
+        check_is_fitted(self)
+        Z, components = self.gmm_.sample(n_samples, random_state=random_state)
+        return self.inverse_transform(Z), components
+
+    def sample_component(self, k: int, n_samples: int = 1, random_state=None) -> np.ndarray:
+        """Draw ``n_samples`` images from component ``k`` only: (n_samples, *image_shape_) in [0, 1]."""
+        check_is_fitted(self)
+        Z, _ = self.gmm_.sample(n_samples, random_state=random_state, component=k)
+        return self.inverse_transform(Z)
+
+    def component_means(self) -> np.ndarray:
+        """The mean of every component decoded to an image: (n_components_, *image_shape_) in [0, 1]."""
+        check_is_fitted(self)
+        return self.inverse_transform(self.gmm_.means_)
+
+    # --------------------------------------------------------------------------------------------- density
+
+    def score_samples(self, images, space: str = "pca") -> np.ndarray:
+        """Log-density of each image.
+
+        Parameters
+        ----------
+        images : array-like of shape (n, height, width) or (n, n_pixels)
+        space : {"pca", "pixels"}, default="pca"
+            ``"pca"``: the mixture's log-density of the projected image (comparable only between models with the
+            same PCA). ``"pixels"``: a density over all pixels, the mixture on the principal components times an
+            isotropic Gaussian on the discarded directions whose variance is their mean variance (probabilistic
+            PCA's noise model); comparable between different numbers of principal components.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+        """
+        check_choice("space", space, ("pca", "pixels"), type(self).__name__)
+        X = self._check_input(images)
+        Z = self.pca_.transform(X).astype(np.float64, copy=False)
+        log_density = self.gmm_.score_samples(Z)
+        n_discarded = self.n_features_in_ - self.n_pca_components_
+        if space == "pixels" and n_discarded > 0:
+            noise = max(float(self.pca_.noise_variance_), np.finfo(np.float64).tiny)
+            residual = X - self.pca_.inverse_transform(Z)
+            squared = np.einsum("ij,ij->i", residual, residual)
+            log_density = log_density - 0.5 * (n_discarded * np.log(2 * np.pi * noise) + squared / noise)
+        return log_density
+
+    def score(self, images, y=None, space: str = "pca") -> float:
+        """Mean log-likelihood per image (see :meth:`score_samples` for ``space``)."""
+        return float(np.mean(self.score_samples(images, space=space)))
+
+    def predict(self, images) -> np.ndarray:
+        """The most responsible component of each image: (n,)."""
+        return self.gmm_.predict(self.transform(images))
+
+    # ---------------------------------------------------------------------------------------------- analysis
+
+    def component_composition(
+        self, images, labels, class_names: Sequence[str] = FASHION_MNIST_CLASSES
+    ) -> pd.DataFrame:
+        """What each component stands for: its weight and the classes of the images assigned to it.
+
+        Parameters
+        ----------
+        images : array-like of shape (n, height, width) or (n, n_pixels)
+        labels : array-like of int, shape (n,)
+            Class indices into ``class_names``.
+        class_names : sequence of str, default=FASHION_MNIST_CLASSES
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per component (index ``component``): ``weight`` (mixing proportion), ``n_images`` (images
+            whose most responsible component it is), the share of each class among those images (one column per
+            class name; the shares of a row sum to 1, NaN when no image is assigned) and ``dominant_class``.
+        """
+        owner = type(self).__name__
+        components = self.predict(images)
+        labels = np.asarray(labels)
+        if labels.shape != components.shape or not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(
+                f"{owner}: labels must be integers of shape ({components.shape[0]},) (one class index per image), "
+                f"got dtype {labels.dtype} and shape {labels.shape}."
+            )
+        names = list(class_names)
+        if labels.size and (labels.min() < 0 or labels.max() >= len(names)):
+            raise ValueError(
+                f"{owner}: labels must lie in [0, {len(names) - 1}] to index class_names, "
+                f"got values in [{labels.min()}, {labels.max()}]."
+            )
+        K = self.n_components_
+        counts = np.zeros((K, len(names)))
+        np.add.at(counts, (components, labels), 1)
+        n_images = counts.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shares = counts / n_images[:, None]
+        table = pd.DataFrame(shares, columns=names)
+        table.insert(0, "n_images", n_images.astype(int))
+        table.insert(0, "weight", self.gmm_.weights_)
+        table["dominant_class"] = [names[i] if n else None for i, n in zip(counts.argmax(axis=1), n_images)]
+        table.index.name = "component"
+        return table
+
+    # --------------------------------------------------------------------------------------------- helpers
+
+    def _check_input(self, images) -> np.ndarray:
+        check_is_fitted(self)
+        X, shape = _check_images(images, owner=type(self).__name__)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"{type(self).__name__}: images have {X.shape[1]} pixels each ({shape}), but the generator was "
+                f"fitted on {self.image_shape_} images ({self.n_features_in_} pixels)."
+            )
+        return X
+
+
+def _check_images(images, owner: str) -> tuple[np.ndarray, tuple[int, ...]]:
+    """(n, h, w) or (n, h*w) with h == w, finite, in [0, 1] -> float (n, h*w) array and (h, w)."""
+    try:
+        X = np.asarray(images)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{owner}: images must be a numeric array, got {type(images).__name__} ({error}).") from None
+    if X.dtype.kind not in "fiub":
+        raise ValueError(f"{owner}: images must be numeric pixel values in [0, 1], got dtype {X.dtype}.")
+    if X.ndim == 3:
+        shape = X.shape[1:]
+    elif X.ndim == 2:
+        side = int(round(np.sqrt(X.shape[1])))
+        if side * side != X.shape[1]:
+            raise ValueError(
+                f"{owner}: flat images must have a square number of pixels (e.g. 784 = 28 x 28), got {X.shape[1]}. "
+                "Fix: pass images as (n, height, width)."
+            )
+        shape = (side, side)
+    else:
+        raise ValueError(
+            f"{owner}: images must have shape (n, height, width) or (n, n_pixels), e.g. (n, 28, 28) or (n, 784); "
+            f"got shape {X.shape}."
+        )
+    if X.shape[0] == 0 or X.shape[1] == 0 or (X.ndim == 3 and X.shape[2] == 0):
+        raise ValueError(f"{owner}: images is empty (shape {X.shape}).")
+    if X.dtype.kind != "f":
+        X = X.astype(np.float64)
+    X = X.reshape(X.shape[0], -1)
+    low, high = float(np.min(X)), float(np.max(X))
+    if not (np.isfinite(low) and np.isfinite(high)):
+        rows = np.nonzero(~np.isfinite(X).all(axis=1))[0]
+        raise ValueError(
+            f"{owner}: images contain NaN or infinity (first in image {rows[0]}). Fix: drop or repair those images."
+        )
+    if low < 0.0 or high > 1.0:
+        hint = " They look like raw 0..255 pixels: divide by 255." if high > 1.0 and high <= 255.0 else ""
+        raise ValueError(f"{owner}: pixel values must lie in [0, 1], got values in [{low:g}, {high:g}].{hint}")
+    return X, tuple(int(s) for s in shape)
+
+
+def _check_candidates(values, owner: str) -> list[int]:
+    try:
+        given = list(values)
+        candidates = sorted({int(v) for v in given if isinstance(v, numbers.Integral) and not isinstance(v, bool)})
+    except (TypeError, ValueError):
+        given, candidates = None, []
+    if not candidates or len(candidates) != len(given) or candidates[0] < 1:
+        raise ValueError(
+            f"{owner}: n_components_range must be a non-empty collection of distinct integers >= 1, "
+            f"got {values!r}."
+        )
+    return candidates
+
+
+def _subsample(n_images: int, size: int, labels, rng, owner: str) -> np.ndarray:
+    indices = np.arange(n_images)
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.shape != (n_images,):
+            raise ValueError(
+                f"{owner}: labels must have shape ({n_images},), one per image, got {labels.shape}."
+            )
+    if size == n_images:
+        return indices
+    try:
+        chosen, _ = train_test_split(indices, train_size=size, stratify=labels, random_state=rng)
+    except ValueError as error:
+        raise ValueError(
+            f"{owner}: cannot draw a stratified subsample of {size} images: {error} "
+            "Fix: raise subsample_size, or fit without labels for a plain random subsample."
+        ) from None
+    return np.sort(chosen)
