@@ -8,6 +8,7 @@ __version__ = "0.1.0"
 from .history import History, IterationRecord
 from .kmeans import TracedKMeans
 from .mixture import COVARIANCE_TYPES, GaussianMixture, SingularCovarianceError
+from .selection import Selection, choose_n_components, gmm_vs_gaussian_components, sweep
 
 __all__ = [
     "__version__",
@@ -15,6 +16,10 @@ __all__ = [
     "GaussianMixture",
     "History",
     "IterationRecord",
+    "Selection",
     "SingularCovarianceError",
     "TracedKMeans",
+    "choose_n_components",
+    "gmm_vs_gaussian_components",
+    "sweep",
 ]
