@@ -665,9 +665,12 @@ def plot_robustness(table, ax: Optional[Axes] = None) -> Axes:
         raise ValueError("plot_robustness: the table is empty.")
     groups = list(dict.fromkeys(zip(table["method"], table["init"])))
     types = list(dict.fromkeys(table["covariance_type"]))
-    type_colour = dict(zip(types, _palette(len(types))))
+    gmm_types = [t for t in types if t != "none"]
+    type_colour = dict(zip(gmm_types, _palette(len(gmm_types))))
+    type_colour["none"] = to_rgba("0.6")  # KMeans has no covariance type
     ax = _new_axes(ax, figsize=(max(8.0, 1.3 * len(groups)), 5))
     width = 0.8 / len(types)
+    jitter = np.random.RandomState(0)
     for g, (method, init) in enumerate(groups):
         sub = table[(table["method"] == method) & (table["init"] == init)]
         present = [t for t in types if (sub["covariance_type"] == t).any()]
@@ -676,11 +679,14 @@ def plot_robustness(table, ax: Optional[Axes] = None) -> Axes:
             if values.size == 0:
                 continue
             position = g + (i - (len(present) - 1) / 2) * width
-            box = ax.boxplot(values, positions=[position], widths=width * 0.85, patch_artist=True, showfliers=True)
+            box = ax.boxplot(values, positions=[position], widths=width * 0.85, patch_artist=True, showfliers=False)
             box["boxes"][0].set_facecolor(type_colour[ctype])
             box["boxes"][0].set_alpha(0.6)
             for median in box["medians"]:
                 median.set_color("black")
+            # Every run as a dot too: a box collapses to a line when all runs agree.
+            offsets = jitter.uniform(-0.3, 0.3, size=values.size) * width
+            ax.scatter(position + offsets, values, s=6, color="black", alpha=0.35, linewidths=0, zorder=3)
     ax.set_xticks(range(len(groups)))
     ax.set_xticklabels([f"{method}\n{init}" for method, init in groups], fontsize="small")
     ax.set_xlim(-0.6, len(groups) - 0.4)
@@ -688,5 +694,6 @@ def plot_robustness(table, ax: Optional[Axes] = None) -> Axes:
     ax.set_title("Robustness to initialisation: ARI over runs")
     ax.axhline(1.0, color="0.6", linewidth=0.8, linestyle=":")
     handles = [plt.Rectangle((0, 0), 1, 1, facecolor=type_colour[t], alpha=0.6) for t in types]
-    ax.legend(handles, types, title="covariance type", fontsize="small", loc="lower left")
+    names = ["none (KMeans)" if t == "none" else t for t in types]
+    ax.legend(handles, names, title="covariance type", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax
