@@ -206,6 +206,7 @@ def test_plot_robustness_draws_one_box_per_configuration():
             rows.append(dict(method=method, init=init, covariance_type=ctype, run=run, ari=rng.uniform()))
     ax = plot_robustness(pd.DataFrame(rows))
     assert len(ax.patches) == 4  # one box (a PathPatch) per configuration
+    assert sum(len(c.get_offsets()) for c in ax.collections) == len(rows)  # and every run as a dot
     assert [t.get_text() for t in ax.get_xticklabels()] == ["kmeans\nk-means++", "gmm\nkmeans", "gmm\nbad"]
     with pytest.raises(ValueError, match="lacks columns"):
         plot_robustness(pd.DataFrame({"ari": [0.5]}))
