@@ -8,6 +8,7 @@ __version__ = "0.1.0"
 from .history import History, IterationRecord
 from .kmeans import TracedKMeans
 from .mixture import COVARIANCE_TYPES, GaussianMixture, SingularCovarianceError
+from .robustness import init_robustness, summarize_robustness
 from .selection import Selection, choose_n_components, gmm_vs_gaussian_components, sweep
 
 __all__ = [
@@ -20,6 +21,8 @@ __all__ = [
     "SingularCovarianceError",
     "TracedKMeans",
     "choose_n_components",
+    "init_robustness",
+    "summarize_robustness",
     "gmm_vs_gaussian_components",
     "sweep",
 ]
