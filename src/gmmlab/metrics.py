@@ -74,7 +74,7 @@ def _same_width(owner: str, **arrays: np.ndarray) -> None:
 # ------------------------------------------------------------------------------------------------------- NDB
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class NDBResult:
     """Outcome of :func:`ndb`.
 
@@ -227,7 +227,7 @@ def nearest_neighbour_distances(queries, references, chunk_size: int = 2048) -> 
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MemorisationResult:
     """Outcome of :func:`memorisation`.
 
