@@ -5,6 +5,7 @@ The public API is re-exported here; see the README for a quick start.
 
 __version__ = "0.1.0"
 
+from .generative import GMMImageGenerator
 from .history import History, IterationRecord
 from .kmeans import TracedKMeans
 from .mixture import COVARIANCE_TYPES, GaussianMixture, SingularCovarianceError
@@ -14,6 +15,7 @@ from .selection import Selection, choose_n_components, gmm_vs_gaussian_component
 __all__ = [
     "__version__",
     "COVARIANCE_TYPES",
+    "GMMImageGenerator",
     "GaussianMixture",
     "History",
     "IterationRecord",
