@@ -4,6 +4,16 @@ Layouts, as in scikit-learn: ``full`` (K, d, d), ``tied`` (d, d), ``diag`` (K, d
 ``precisions_cholesky`` is the upper-triangular factor U with precision = U U^T (full and tied), or the square
 root of the precisions (diag and spherical).
 
+Two families of functions per type:
+
+* the EM loop's: ``prepare`` builds per-fit constants (the centred data, transposed, with the extra rows the type
+  needs), ``e_state`` per-iteration constants, ``log_prob`` fills the weighted log-densities of a block of samples
+  in (n_components, block) layout, ``accumulate`` (full only) gathers the scatter matrices of that block, and
+  ``finalize`` turns the sufficient statistics into covariances. The loop in :mod:`._em` walks the samples in
+  blocks, so no (n_samples, n_components) array is ever held and every temporary stays in cache.
+* ``estimate``: the M-step from a whole (n_samples, n_components) responsibility matrix, used once per fit for the
+  initialisation (scikit-learn's formulas, on the uncentred data).
+
 All functions assume valid input (validation happens at the public boundary). Each covariance type is a
 :class:`CovarianceOps` in :data:`COVARIANCE_OPS`; the EM loop picks one and never branches on the type.
 """
@@ -12,16 +22,24 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Optional
 
 import numpy as np
 from scipy import linalg
 
-__all__ = ["COVARIANCE_OPS", "CovarianceOps", "SingularCovarianceError"]
+__all__ = ["COVARIANCE_OPS", "CovarianceOps", "SingularCovarianceError", "e_step", "estimate_gaussian_parameters"]
 
-# Largest number of floats the batched full-covariance E-step may hold in one temporary; bounds peak memory
-# to about what scikit-learn's per-component loop uses while letting BLAS work on wide products.
-_FULL_BATCH_FLOATS = 4_000_000
+_LOG_2PI = math.log(2.0 * math.pi)
+
+# Smallest exponent a responsibility is computed for, by precision: e^-600 is about 1e-261 (float64), e^-80 about
+# 2e-35 (float32), both far from the subnormal range, where products with the data would stay normal too.
+_LOG_FLOOR = {"d": -600.0, "f": -80.0}
+
+# A sample whose responsibility for a component is below this fraction of the block's total responsibility for
+# it is left out of that component's scatter matrix: its share is under 1e-25 of the block's, far below the
+# rounding of the sum itself, so the result is the same to the last digits while the full-covariance M-step skips
+# the (typically 70-90 %) samples that lie far from the component.
+_NEGLIGIBLE_RESPONSIBILITY = 1e-25
 
 
 class SingularCovarianceError(ValueError):
@@ -40,35 +58,54 @@ def _singular_message(dtype) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# constants computed once per fit
+# per-fit constants: the centred data transposed, (f, n) C-ordered, so that a block of samples is a set of
+# contiguous row pieces, plus the rows each type's products need
 
 
-def _prepare_none(X):
-    return {}
+def _centred_transposed(X, shift, extra_rows=0):
+    n_samples, n_features = X.shape
+    features = np.empty((n_features + extra_rows, n_samples), dtype=X.dtype)
+    if shift is None:
+        features[:n_features] = X.T
+    else:
+        np.subtract(X.T, shift[:, np.newaxis], out=features[:n_features])
+    return features
 
 
-def _prepare_squares(X):
-    return {"X2": X * X}
+def _prepare_plain(X, shift=None):
+    return {"features": _centred_transposed(X, shift)}
 
 
-def _prepare_row_norms(X):
-    return {"row_sq": np.einsum("ij,ij->i", X, X)}
+def _prepare_gram(X, shift=None):
+    features = _centred_transposed(X, shift)
+    return {"features": features, "gram": features @ features.T}
 
 
-def _prepare_gram(X):
-    return {"gram": X.T @ X}
+def _prepare_squares(X, shift=None):
+    n_features = X.shape[1]
+    features = _centred_transposed(X, shift, extra_rows=n_features)
+    np.square(features[:n_features], out=features[n_features:])
+    return {"features": features}
+
+
+def _prepare_row_norms(X, shift=None):
+    n_features = X.shape[1]
+    features = _centred_transposed(X, shift, extra_rows=1)
+    np.einsum("ij,ij->j", features[:n_features], features[:n_features], out=features[n_features])
+    return {"features": features}
 
 
 # ---------------------------------------------------------------------------------------------------------
-# M-step: covariances from responsibilities
+# M-step from a whole responsibility matrix (the initialisation; scikit-learn's formulas)
 
 
 def _covariances_full(X, resp, nk, means, reg_covar, cache):
     n_components, n_features = means.shape
     covariances = np.empty((n_components, n_features, n_features), dtype=X.dtype)
     sqrt_resp = np.sqrt(resp)
+    weighted = np.empty_like(X)
     for k in range(n_components):
-        weighted = X - means[k]
+        np.subtract(X, means[k], out=weighted)
         weighted *= sqrt_resp[:, k : k + 1]
         # weighted.T @ weighted is a symmetric rank-k update: half the flops of a general product.
         covariances[k] = weighted.T @ weighted
@@ -78,7 +115,10 @@ def _covariances_full(X, resp, nk, means, reg_covar, cache):
 
 
 def _covariances_tied(X, resp, nk, means, reg_covar, cache):
-    gram = cache["gram"] if "gram" in cache else X.T @ X
+    return _tied_from_gram(X.T @ X, nk, means, reg_covar)
+
+
+def _tied_from_gram(gram, nk, means, reg_covar):
     covariance = gram - (nk * means.T) @ means
     covariance /= nk.sum()
     covariance.flat[:: covariance.shape[0] + 1] += reg_covar
@@ -86,13 +126,12 @@ def _covariances_tied(X, resp, nk, means, reg_covar, cache):
 
 
 def _covariances_diag(X, resp, nk, means, reg_covar, cache):
-    X2 = cache["X2"] if "X2" in cache else X * X
-    return (resp.T @ X2) / nk[:, np.newaxis] - means**2 + reg_covar
+    return (resp.T @ (X * X)) / nk[:, np.newaxis] - means**2 + reg_covar
 
 
 def _covariances_spherical(X, resp, nk, means, reg_covar, cache):
     # The mean over features of the diagonal estimate, from row norms: n x K work instead of n x K x d.
-    row_sq = cache["row_sq"] if "row_sq" in cache else np.einsum("ij,ij->i", X, X)
+    row_sq = np.einsum("ij,ij->i", X, X)
     n_features = means.shape[1]
     return (resp.T @ row_sq) / (nk * n_features) - (means**2).mean(axis=1) + reg_covar
 
@@ -178,57 +217,222 @@ def _log_det_spherical(precisions_cholesky, n_features):
     return n_features * np.log(precisions_cholesky)
 
 
+def _bias(weights, log_det, n_features):
+    """The part of log w_k + log N(x | k) that does not depend on x."""
+    return np.log(weights) + log_det - 0.5 * n_features * _LOG_2PI
+
+
 # ---------------------------------------------------------------------------------------------------------
-# E-step: squared Mahalanobis distance of every sample to every component, shape (n_samples, n_components)
+# E-step on a block of samples: ``out`` (K, block) receives log w_k + log N(x | k), up to a per-sample term
+# that is the same for every component when ``exact`` is False (its mean over the data is ``state["offset"]``).
+#
+# The block's columns are ``features[:, start:stop]``; ``work`` holds buffers reused across blocks and iterations.
 
 
-def _mahalanobis_full(X, means, precisions_cholesky, cache):
-    n_samples, n_features = X.shape
-    n_components = means.shape[0]
-    out = np.empty((n_samples, n_components), dtype=X.dtype)
-    # Project X on several components' factors in one wide product, in batches bounded in memory.
-    batch = max(1, min(n_components, _FULL_BATCH_FLOATS // max(1, n_samples * n_features)))
-    for start in range(0, n_components, batch):
-        stop = min(start + batch, n_components)
-        factors = precisions_cholesky[start:stop]  # (b, d, d)
-        wide = np.ascontiguousarray(factors.transpose(1, 0, 2)).reshape(n_features, -1)
-        projected = (X @ wide).reshape(n_samples, stop - start, n_features)
-        projected -= np.einsum("bi,bij->bj", means[start:stop], factors)
-        np.einsum("nbj,nbj->nb", projected, projected, out=out[:, start:stop])
-    return out
+def _e_state_full(weights, means, precisions_cholesky, cache):
+    n_components, n_features = means.shape
+    dtype = precisions_cholesky.dtype
+    # Whitening of x by component k is y = (x - m_k) U_k. With a leading 1 prepended to x, it is one triangular
+    # product: [1, x] @ [[1, -m_k U_k], [0, U_k]] = [1, y]. Stored transposed so that [k].T is Fortran-ordered.
+    augmented_t = np.zeros((n_components, n_features + 1, n_features + 1), dtype=dtype)
+    augmented_t[:, 0, 0] = 1.0
+    augmented_t[:, 1:, 0] = -np.einsum("ki,kij->kj", means, precisions_cholesky)
+    augmented_t[:, 1:, 1:] = np.swapaxes(precisions_cholesky, 1, 2)
+    log_det = _log_det_full(precisions_cholesky, n_features)
+    trmm, syrk = linalg.get_blas_funcs(("trmm", "syrk"), dtype=dtype)
+    return {
+        "augmented_t": augmented_t,
+        "bias": _bias(weights, log_det, n_features),
+        "offset": 0.0,
+        "means": means,
+        "precisions_cholesky": precisions_cholesky,
+        "trmm": trmm,
+        "syrk": syrk,
+    }
 
 
-def _mahalanobis_tied(X, means, precisions_cholesky, cache):
-    # One projection of X per iteration (scikit-learn does one per component), then the expansion
-    # |y - m|^2 = |y|^2 - 2 y.m + |m|^2 as a single n x d x K product.
-    projected = X @ precisions_cholesky
+def _whiten(block, state, k):
+    """``block`` (d + 1, m) holds [1, x]^T for m samples; replace it by [1, y]^T, y = (x - m_k) U_k, in place."""
+    state["trmm"](1.0, state["augmented_t"][k].T, block.T, side=1, lower=0, overwrite_b=1)
+
+
+def _augmented_buffer(work, name, n_rows, size, dtype):
+    """A (n_rows, size) buffer whose first row is ones (the trmm keeps it: the augmented factor's first column
+    is (1, 0, ..., 0))."""
+    buffer = work.get(name)
+    if buffer is None or buffer.shape[0] != n_rows or buffer.shape[1] < size or buffer.dtype != dtype:
+        buffer = np.empty((n_rows, size), dtype=dtype)
+        work[name] = buffer
+    view = buffer.reshape(-1)[: n_rows * size].reshape(n_rows, size)
+    view[0] = 1.0
+    return view
+
+
+def _log_prob_full(features, start, stop, state, out, work, exact):
+    n_features = features.shape[0]
+    size = stop - start
+    block = _augmented_buffer(work, "whitened", n_features + 1, size, features.dtype)
+    squares = _buffer(work, "squares", n_features * size, features.dtype).reshape(n_features, size)
+    ones = _ones(work, n_features, features.dtype)
+    for k in range(out.shape[0]):
+        block[1:] = features[:, start:stop]
+        _whiten(block, state, k)
+        np.square(block[1:], out=squares)
+        np.matmul(ones, squares, out=out[k])
+    out *= -0.5
+    out += state["bias"][:, np.newaxis]
+
+
+def _accumulate_full(features, start, stop, state, resp, resp_sums, work, acc):
+    """Add the block's whitened scatter sum_i r_ik [1, y_i][1, y_i]^T to ``acc["scatter"]`` (upper triangles).
+
+    Only the samples with a non-negligible responsibility are whitened again and added (see
+    ``_NEGLIGIBLE_RESPONSIBILITY``): usually a small fraction of the block, so the M-step costs much less than the
+    E-step.
+    """
+    n_components, size = resp.shape
+    n_rows = features.shape[0] + 1
+    scatter = acc.get("scatter")
+    if scatter is None:
+        scatter = acc["scatter"] = np.zeros((n_components, n_rows, n_rows), dtype=features.dtype)
+    keep = resp > (_NEGLIGIBLE_RESPONSIBILITY * resp_sums)[:, np.newaxis]
+    counts = np.count_nonzero(keep, axis=1)
+    block_features = features[:, start:stop]
+    syrk = state["syrk"]
+    for k in range(n_components):
+        count = counts[k]
+        if count == 0:
+            continue
+        block = _augmented_buffer(work, "gathered", n_rows, count, features.dtype)
+        if count == size:
+            block[1:] = block_features
+            weights = np.sqrt(resp[k])
+        else:
+            index = np.flatnonzero(keep[k])
+            np.take(block_features, index, axis=1, out=block[1:])
+            weights = np.sqrt(resp[k, index])
+        _whiten(block, state, k)
+        block *= weights
+        syrk(1.0, block.T, beta=1.0, c=scatter[k].T, trans=1, lower=0, overwrite_c=1)
+
+
+def _ones(work, size, dtype):
+    ones = work.get("ones")
+    if ones is None or ones.size != size or ones.dtype != dtype:
+        ones = work["ones"] = np.ones(size, dtype=dtype)
+    return ones
+
+
+def _finalize_full(moments, nk, means, acc, state, reg_covar, cache):
+    """Covariances from the whitened scatter: Sigma_k = L_k C_k L_k^T / n_k + reg, L_k = U_k^-T the old factor.
+
+    The scatter was gathered around the previous means in the previous whitened coordinates, where it is close
+    to n_k times the identity; re-centring it on the new means there is well conditioned, and mapping it back
+    costs O(d^3) per component instead of another pass over the data.
+    """
+    n_components, n_features = means.shape
+    dtype = means.dtype
+    scatter = acc.get("scatter")
+    if scatter is None:
+        scatter = np.zeros((n_components, n_features + 1, n_features + 1), dtype=dtype)
+    upper = np.triu(np.swapaxes(scatter, 1, 2))  # the Fortran-upper triangles syrk filled
+    full = upper + np.swapaxes(np.triu(upper, 1), 1, 2)
+    total = full[:, 0, 0]
+    first = full[:, 0, 1:]
+    second = full[:, 1:, 1:]
+    precisions_cholesky = state["precisions_cholesky"]
+    moved = np.einsum("ki,kij->kj", means - state["means"], precisions_cholesky)  # new means, whitened
+    outer = first[:, :, np.newaxis] * moved[:, np.newaxis, :]
+    centred = second - outer - np.swapaxes(outer, 1, 2)
+    centred += total[:, np.newaxis, np.newaxis] * (moved[:, :, np.newaxis] * moved[:, np.newaxis, :])
+    eye = np.eye(n_features, dtype=dtype)
+    covariances = np.empty((n_components, n_features, n_features), dtype=dtype)
+    for k in range(n_components):
+        # L_k = U_k^-T; L_k C L_k^T = (U_k^-1)^T C U_k^-1
+        inverse = linalg.solve_triangular(precisions_cholesky[k], eye, lower=False, check_finite=False)
+        covariances[k] = inverse.T @ centred[k] @ inverse
+    covariances += np.swapaxes(covariances, 1, 2)
+    covariances *= 0.5 / nk[:, np.newaxis, np.newaxis]
+    covariances.reshape(n_components, -1)[:, :: n_features + 1] += reg_covar
+    return covariances
+
+
+def _e_state_tied(weights, means, precisions_cholesky, cache):
+    n_features = means.shape[1]
+    # |U^T(x - m)|^2 = x^T P x - 2 m^T P x + m^T P m. The first term is the same for every component: it cancels
+    # in the responsibilities and only its mean enters the lower bound, trace(P G) / n with G the Gram matrix.
+    # So an iteration costs O(n d K), not the O(n d^2) of projecting the data.
+    precision = precisions_cholesky @ precisions_cholesky.T
     projected_means = means @ precisions_cholesky
-    out = projected @ (-2.0 * projected_means.T)
-    out += np.einsum("ij,ij->i", projected, projected)[:, np.newaxis]
-    out += np.einsum("ij,ij->i", projected_means, projected_means)
-    np.maximum(out, 0.0, out=out)
-    return out
+    log_det = _log_det_tied(precisions_cholesky, n_features)
+    bias = _bias(weights, log_det, n_features) - 0.5 * np.einsum("ij,ij->i", projected_means, projected_means)
+    n_samples = cache["features"].shape[1]
+    return {
+        "linear": means @ precision,
+        "bias": bias,
+        "offset": -0.5 * float(np.sum(precision * cache["gram"])) / n_samples,
+        "precisions_cholesky": precisions_cholesky,
+    }
 
 
-def _mahalanobis_diag(X, means, precisions_cholesky, cache):
+def _log_prob_tied(features, start, stop, state, out, work, exact):
+    np.matmul(state["linear"], features[:, start:stop], out=out)
+    out += state["bias"][:, np.newaxis]
+    if exact:
+        projected = state["precisions_cholesky"].T @ features[:, start:stop]
+        out -= 0.5 * np.einsum("ij,ij->j", projected, projected)
+
+
+def _finalize_tied(moments, nk, means, acc, state, reg_covar, cache):
+    return _tied_from_gram(cache["gram"], nk, means, reg_covar)
+
+
+def _e_state_diag(weights, means, precisions_cholesky, cache):
+    n_features = means.shape[1]
     precisions = precisions_cholesky**2
-    X2 = cache["X2"] if "X2" in cache else X * X
-    out = X2 @ precisions.T
-    out -= 2.0 * (X @ (means * precisions).T)
-    out += np.sum(means**2 * precisions, axis=1)
-    np.maximum(out, 0.0, out=out)
-    return out
+    # -0.5 sum_j p_j (x_j - m_j)^2 = [m p, -0.5 p] . [x, x^2] - 0.5 sum_j p_j m_j^2: one product per block.
+    linear = np.concatenate([means * precisions, -0.5 * precisions], axis=1)
+    log_det = _log_det_diag(precisions_cholesky, n_features)
+    bias = _bias(weights, log_det, n_features) - 0.5 * np.sum(means**2 * precisions, axis=1)
+    return {"linear": linear, "bias": bias, "offset": 0.0}
 
 
-def _mahalanobis_spherical(X, means, precisions_cholesky, cache):
+def _log_prob_linear(features, start, stop, state, out, work, exact):
+    np.matmul(state["linear"], features[:, start:stop], out=out)
+    out += state["bias"][:, np.newaxis]
+
+
+def _finalize_diag(moments, nk, means, acc, state, reg_covar, cache):
+    n_features = means.shape[1]
+    return moments[:, n_features:] / nk[:, np.newaxis] - means**2 + reg_covar
+
+
+def _e_state_spherical(weights, means, precisions_cholesky, cache):
+    n_features = means.shape[1]
     precisions = precisions_cholesky**2
-    row_sq = cache["row_sq"] if "row_sq" in cache else np.einsum("ij,ij->i", X, X)
-    out = X @ (-2.0 * means.T)
-    out += row_sq[:, np.newaxis]
-    out += np.sum(means**2, axis=1)
-    out *= precisions
-    np.maximum(out, 0.0, out=out)
-    return out
+    # -0.5 p (|x|^2 - 2 m.x + |m|^2) = [p m, -0.5 p] . [x, |x|^2] - 0.5 p |m|^2
+    linear = np.concatenate([means * precisions[:, np.newaxis], -0.5 * precisions[:, np.newaxis]], axis=1)
+    log_det = _log_det_spherical(precisions_cholesky, n_features)
+    bias = _bias(weights, log_det, n_features) - 0.5 * precisions * np.sum(means**2, axis=1)
+    return {"linear": linear, "bias": bias, "offset": 0.0}
+
+
+def _finalize_spherical(moments, nk, means, acc, state, reg_covar, cache):
+    n_features = means.shape[1]
+    return moments[:, n_features] / (nk * n_features) - (means**2).mean(axis=1) + reg_covar
+
+
+def _accumulate_nothing(features, start, stop, state, resp, resp_sums, work, acc):
+    return None
+
+
+def _buffer(work, name, size, dtype):
+    """A flat buffer of at least ``size`` elements kept in ``work`` across blocks and iterations."""
+    buffer = work.get(name)
+    if buffer is None or buffer.size < size or buffer.dtype != dtype:
+        buffer = np.empty(size, dtype=dtype)
+        work[name] = buffer
+    return buffer[:size]
 
 
 @dataclass(frozen=True)
@@ -239,14 +443,18 @@ class CovarianceOps:
     """
 
     name: str
-    prepare: Callable  # X -> dict of per-fit constants
-    estimate: Callable  # (X, resp, nk, means, reg_covar, cache) -> covariances
+    prepare: Callable  # (X, shift=None) -> per-fit constants; cache["features"] is the centred data, transposed
+    estimate: Callable  # (X, resp, nk, means, reg_covar, cache) -> covariances, from a whole (n, K) resp
     precision_cholesky: Callable  # covariances -> precisions_cholesky
     precision_cholesky_from_precisions: Callable
     precisions: Callable  # precisions_cholesky -> precisions
     covariances_from_cholesky: Callable  # precisions_cholesky -> covariances
     log_det: Callable  # (precisions_cholesky, n_features) -> log det of the factor(s)
-    mahalanobis: Callable  # (X, means, precisions_cholesky, cache) -> (n, K)
+    e_state: Callable  # (weights, means, precisions_cholesky, cache) -> per-iteration E-step constants
+    log_prob: Callable  # (features, start, stop, state, out, work, exact) -> None, fills out (K, block)
+    accumulate: Callable  # (features, start, stop, state, resp, resp_sums, work, acc) -> None
+    finalize: Callable  # (moments, nk, means, acc, state, reg_covar, cache) -> covariances
+    block_rows: Callable  # (n_components, n_features) -> floats held per sample of a block
     n_parameters: Callable  # (n_components, n_features) -> number of free covariance parameters
     covariance_shape: Callable  # (n_components, n_features) -> shape of covariances_
     component_covariance: Callable  # (covariances, k, n_features) -> (d, d)
@@ -255,14 +463,18 @@ class CovarianceOps:
 COVARIANCE_OPS: dict[str, CovarianceOps] = {
     "full": CovarianceOps(
         name="full",
-        prepare=_prepare_none,
+        prepare=_prepare_plain,
         estimate=_covariances_full,
         precision_cholesky=_precision_cholesky_full,
         precision_cholesky_from_precisions=_precision_cholesky_from_precisions_full,
         precisions=_precisions_full,
         covariances_from_cholesky=_covariances_from_cholesky_full,
         log_det=_log_det_full,
-        mahalanobis=_mahalanobis_full,
+        e_state=_e_state_full,
+        log_prob=_log_prob_full,
+        accumulate=_accumulate_full,
+        finalize=_finalize_full,
+        block_rows=lambda k, d: k + 2 * d + 1,
         n_parameters=lambda k, d: k * d * (d + 1) // 2,
         covariance_shape=lambda k, d: (k, d, d),
         component_covariance=lambda c, k, d: c[k],
@@ -276,7 +488,11 @@ COVARIANCE_OPS: dict[str, CovarianceOps] = {
         precisions=_precisions_full,
         covariances_from_cholesky=_covariances_from_cholesky_full,
         log_det=_log_det_tied,
-        mahalanobis=_mahalanobis_tied,
+        e_state=_e_state_tied,
+        log_prob=_log_prob_tied,
+        accumulate=_accumulate_nothing,
+        finalize=_finalize_tied,
+        block_rows=lambda k, d: k,
         n_parameters=lambda k, d: d * (d + 1) // 2,
         covariance_shape=lambda k, d: (d, d),
         component_covariance=lambda c, k, d: c,
@@ -290,7 +506,11 @@ COVARIANCE_OPS: dict[str, CovarianceOps] = {
         precisions=_precisions_diagonal,
         covariances_from_cholesky=_covariances_from_cholesky_diagonal,
         log_det=_log_det_diag,
-        mahalanobis=_mahalanobis_diag,
+        e_state=_e_state_diag,
+        log_prob=_log_prob_linear,
+        accumulate=_accumulate_nothing,
+        finalize=_finalize_diag,
+        block_rows=lambda k, d: k,
         n_parameters=lambda k, d: k * d,
         covariance_shape=lambda k, d: (k, d),
         component_covariance=lambda c, k, d: np.diag(c[k]),
@@ -304,46 +524,76 @@ COVARIANCE_OPS: dict[str, CovarianceOps] = {
         precisions=_precisions_diagonal,
         covariances_from_cholesky=_covariances_from_cholesky_diagonal,
         log_det=_log_det_spherical,
-        mahalanobis=_mahalanobis_spherical,
+        e_state=_e_state_spherical,
+        log_prob=_log_prob_linear,
+        accumulate=_accumulate_nothing,
+        finalize=_finalize_spherical,
+        block_rows=lambda k, d: k,
         n_parameters=lambda k, d: k,
         covariance_shape=lambda k, d: (k,),
         component_covariance=lambda c, k, d: np.eye(d, dtype=c.dtype) * c[k],
     ),
 }
 
-_LOG_2PI = math.log(2.0 * math.pi)
+# Largest number of floats the E-step's per-block temporaries may hold: about 1 MiB, so that a block's
+# whitened data and log-densities stay in the core's cache between the E- and M-step products.
+_BLOCK_FLOATS = 1 << 17
+_MIN_BLOCK = 64
+
+
+def block_size(ops: CovarianceOps, n_samples: int, n_components: int, n_features: int) -> int:
+    """Samples per block of the blocked E-step."""
+    per_sample = max(1, ops.block_rows(n_components, n_features))
+    return int(min(n_samples, max(_MIN_BLOCK, _BLOCK_FLOATS // per_sample)))
 
 
 def estimate_gaussian_parameters(X, resp, reg_covar, ops: CovarianceOps, cache):
-    """M-step on responsibilities: ``(nk, means, covariances)``, ``nk`` unnormalised as in scikit-learn."""
+    """M-step on a whole responsibility matrix: ``(nk, means, covariances)``, ``nk`` unnormalised as in scikit-learn."""
     nk = resp.sum(axis=0) + 10 * np.finfo(resp.dtype).eps
     means = (resp.T @ X) / nk[:, np.newaxis]
     covariances = ops.estimate(X, resp, nk, means, reg_covar, cache)
     return nk, means, covariances
 
 
-def weighted_log_prob(X, weights, means, precisions_cholesky, ops: CovarianceOps, cache):
-    """``log w_k + log N(x_i | mu_k, Sigma_k)`` for every sample and component, shape (n, K)."""
-    n_features = X.shape[1]
-    out = ops.mahalanobis(X, means, precisions_cholesky, cache)
-    out *= -0.5
-    out += ops.log_det(precisions_cholesky, n_features) - 0.5 * n_features * _LOG_2PI
-    out += np.log(weights)
-    return out
+def normalize_block(log_prob):
+    """Turn a (K, block) block of weighted log-densities into responsibilities in place.
 
-
-def e_step(X, weights, means, precisions_cholesky, ops: CovarianceOps, cache):
-    """E-step: ``(log_prob_norm, responsibilities)``, the per-sample log-likelihood and the posteriors.
-
-    The exponentials of the log-sum-exp are reused as the responsibilities, so each E-step takes one ``exp``
-    pass over the (n, K) array, not two.
+    Returns the per-sample log-likelihoods (up to the per-sample term a type may have left out). The exponentials
+    of the log-sum-exp are reused as the responsibilities: one ``exp`` pass per E-step.
     """
-    work = weighted_log_prob(X, weights, means, precisions_cholesky, ops, cache)
-    row_max = work.max(axis=1, keepdims=True)
+    row_max = log_prob.max(axis=0)
     row_max[~np.isfinite(row_max)] = 0.0
-    work -= row_max
-    np.exp(work, out=work)
-    totals = work.sum(axis=1, keepdims=True)
-    work /= totals
-    log_prob_norm = np.log(totals[:, 0]) + row_max[:, 0]
-    return log_prob_norm, work
+    log_prob -= row_max
+    # exp of very negative numbers returns subnormals (or underflows) through a microcode path 20-100 times slower
+    # than the normal one; a responsibility below e^-600 (1e-261) weighs nothing next to the 1 of the row's
+    # largest, so it is clipped there instead.
+    np.maximum(log_prob, _LOG_FLOOR[log_prob.dtype.char], out=log_prob)
+    np.exp(log_prob, out=log_prob)
+    totals = log_prob.sum(axis=0)
+    log_prob /= totals
+    return np.log(totals) + row_max
+
+
+def e_step(X, weights, means, precisions_cholesky, ops: CovarianceOps, cache: Optional[dict]):
+    """E-step on centred data: ``(log_prob_norm, responsibilities)``, shapes (n,) and (n, K).
+
+    ``cache`` is ``ops.prepare(X)`` or empty (then it is built here). This is the exact per-sample version used
+    outside the EM loop (scoring, prediction); the loop itself works block by block without (n, K) arrays.
+    """
+    if not cache or "features" not in cache:
+        cache = ops.prepare(X)
+    features = cache["features"]
+    n_samples = features.shape[1]
+    n_components, n_features = means.shape
+    state = ops.e_state(weights, means, precisions_cholesky, cache)
+    resp = np.empty((n_components, n_samples), dtype=features.dtype)
+    log_prob_norm = np.empty(n_samples, dtype=features.dtype)
+    step = block_size(ops, n_samples, n_components, n_features)
+    work = {}
+    for start in range(0, n_samples, step):
+        stop = min(start + step, n_samples)
+        block = _buffer(work, "log_prob", n_components * (stop - start), features.dtype).reshape(n_components, -1)
+        ops.log_prob(features, start, stop, state, block, work, True)
+        log_prob_norm[start:stop] = normalize_block(block)
+        resp[:, start:stop] = block
+    return log_prob_norm, np.ascontiguousarray(resp.T)

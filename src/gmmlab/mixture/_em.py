@@ -15,9 +15,20 @@ from typing import Callable, Optional
 import numpy as np
 
 from ..history import History, IterationRecord
-from ._covariance import CovarianceOps, e_step, estimate_gaussian_parameters
+from ._covariance import (
+    CovarianceOps,
+    _buffer,
+    block_size,
+    e_step,
+    estimate_gaussian_parameters,
+    normalize_block,
+)
 
-__all__ = ["MixtureParams", "EMResult", "run_em", "params_from_responsibilities"]
+__all__ = ["MixtureParams", "EMResult", "run_em", "em_iteration", "params_from_responsibilities"]
+
+
+# Relative difference below which two restarts' lower bounds are the same optimum up to rounding.
+_TIE = 1e-12
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,43 @@ def params_from_responsibilities(X, resp, reg_covar, ops: CovarianceOps, cache):
     nk, means, covariances = estimate_gaussian_parameters(X, resp, reg_covar, ops, cache)
     weights = nk / nk.sum()
     return MixtureParams(weights, means, covariances, ops.precision_cholesky(covariances))
+
+
+def em_iteration(params: MixtureParams, ops: CovarianceOps, cache: dict, reg_covar: float, work: dict, resp_out=None):
+    """One EM iteration: ``(lower_bound, new_params)``, the lower bound being that of ``params``.
+
+    The samples are visited in blocks (the columns of ``cache["features"]``): each block's log-densities are
+    normalised into responsibilities and immediately folded into the sufficient statistics of the M-step, so the
+    (n_samples, n_components) responsibilities are never held unless ``resp_out`` (K, n) asks for them.
+    """
+    features = cache["features"]
+    n_samples = features.shape[1]
+    n_components, n_features = params.means.shape
+    dtype = features.dtype
+    state = ops.e_state(params.weights, params.means, params.precisions_cholesky, cache)
+    step = block_size(ops, n_samples, n_components, n_features)
+    moments = np.zeros((n_components, features.shape[0]), dtype=dtype)
+    nk = np.zeros(n_components, dtype=dtype)
+    acc = {}
+    log_likelihood = 0.0
+    for start in range(0, n_samples, step):
+        stop = min(start + step, n_samples)
+        if resp_out is None:
+            block = _buffer(work, "log_prob", n_components * (stop - start), dtype).reshape(n_components, -1)
+        else:
+            block = resp_out[:, start:stop]
+        ops.log_prob(features, start, stop, state, block, work, False)
+        log_likelihood += float(normalize_block(block).sum(dtype=np.float64))
+        sums = block.sum(axis=1)
+        nk += sums
+        moments += block @ features[:, start:stop].T
+        ops.accumulate(features, start, stop, state, block, sums, work, acc)
+    lower_bound = log_likelihood / n_samples + state["offset"]
+    nk += 10 * np.finfo(dtype).eps
+    means = moments[:, :n_features] / nk[:, np.newaxis]
+    covariances = ops.finalize(moments, nk, means, acc, state, reg_covar, cache)
+    new_params = MixtureParams(nk / nk.sum(), means, covariances, ops.precision_cholesky(covariances))
+    return lower_bound, new_params
 
 
 def _record(history, restart, iteration, params, shift, objective, resp, keep_assignments):
@@ -110,6 +158,9 @@ def run_em(
     log-likelihood *of its own parameters*, which costs one extra E-step per restart when recording.
     """
     n_samples = X_centred.shape[0]
+    if "features" not in cache:
+        cache = ops.prepare(X_centred)
+    work = {}
     best = None
     for restart in range(n_init):
         if verbose:
@@ -119,17 +170,20 @@ def run_em(
         params = initialize(restart)
         n_components = params.means.shape[0]
         keep_assignments = n_samples * n_components <= history_max_cells
+        resp_out = None
+        if history is not None and keep_assignments:
+            resp_out = np.empty((n_components, n_samples), dtype=cache["features"].dtype)
         lower_bound = start_lower_bound
         lower_bounds = []
         converged = False
         n_iter = 0
         for n_iter in range(1, max_iter + 1):
             previous = lower_bound
-            log_prob_norm, resp = e_step(X_centred, params.weights, params.means, params.precisions_cholesky, ops, cache)
-            lower_bound = float(np.mean(log_prob_norm))
+            lower_bound, new_params = em_iteration(params, ops, cache, reg_covar, work, resp_out)
             if history is not None:
+                resp = resp_out.T if keep_assignments else None
                 _record(history, restart, n_iter - 1, params, shift, lower_bound, resp, keep_assignments)
-            params = params_from_responsibilities(X_centred, resp, reg_covar, ops, cache)
+            params = new_params
             lower_bounds.append(lower_bound)
             change = lower_bound - previous
             if verbose and n_iter % verbose_interval == 0:
@@ -151,7 +205,9 @@ def run_em(
         if max_iter == 0:
             lower_bound = start_lower_bound
         # scikit-learn's rule: a strictly better bound wins; while the best is still -inf the latest restart wins.
-        if best is None or lower_bound > best.lower_bound or best.lower_bound == -np.inf:
+        # Bounds within rounding of each other are a tie (two restarts that found the same optimum with the
+        # components in another order): the earlier restart is kept, whatever the last bits say.
+        if best is None or best.lower_bound == -np.inf or lower_bound > best.lower_bound + _TIE * abs(best.lower_bound):
             best = EMResult(params.shifted(shift), n_iter, converged, lower_bound, lower_bounds, restart)
     if history is not None:
         history.best_restart = best.best_restart

@@ -204,8 +204,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         random_state = check_random_state(self.random_state)
 
         shift = X.mean(axis=0)
-        X_centred = X - shift
-        cache = ops.prepare(X_centred)
+        cache = ops.prepare(X, shift)
+        X_centred = cache["features"][:n_features].T  # a view: the engine keeps one centred copy of the data
 
         if do_init:
             need_resp = not {"weights", "means", "precisions"} <= inits.keys()
