@@ -223,6 +223,17 @@ def test_choice_over_covariance_types_reports_the_type():
     assert chosen.summary.covariance_type.tolist() == ["full"] * 5 + ["spherical"] * 5
 
 
+def test_a_knee_at_the_smallest_k_is_not_a_choice():
+    # A concave, still-decreasing curve: Kneedle would put its "knee" at K=1, which explains nothing.
+    concave = {k: [1000.0 - 5 * k * k] * 2 for k in range(1, 11)}
+    results = table({"tied": concave})
+    default = choose_n_components(results, "bic")
+    assert default.n_components == 10 and default.rule == "min"
+    assert "no knee" in default.reason
+    with pytest.raises(ValueError, match="no knee"):
+        choose_n_components(results, "bic", "knee")
+
+
 def test_knee_rule_needs_a_curve_with_a_knee():
     with pytest.raises(ValueError, match="no knee"):
         choose_n_components(table({"full": {1: [10.0], 2: [5.0]}}), "bic", "knee")

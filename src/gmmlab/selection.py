@@ -521,7 +521,7 @@ def _summarize(results, criterion: str, owner: str) -> pd.DataFrame:
 
 
 def _knee(curve: pd.DataFrame) -> Optional[int]:
-    """The knee of one decreasing convex curve (kneed's Kneedle), or None when it has none."""
+    """The knee of one decreasing convex curve (kneed's Kneedle), or None when it has none (or only at its first K)."""
     if len(curve) < 3:
         return None
     from kneed import KneeLocator
@@ -531,7 +531,11 @@ def _knee(curve: pd.DataFrame) -> Optional[int]:
         knee = KneeLocator(
             curve["n_components"].to_numpy(), curve["mean"].to_numpy(), curve="convex", direction="decreasing"
         ).knee
-    return None if knee is None else int(knee)
+    # A "knee" at the smallest K swept has no steep part before it: Kneedle returns it on noisy or nearly
+    # straight curves, and choosing it would mean "fewer components than anything tried is best".
+    if knee is None or knee == curve["n_components"].iloc[0]:
+        return None
+    return int(knee)
 
 
 def _same_type(summary: pd.DataFrame, covariance_type) -> pd.Series:
