@@ -241,7 +241,6 @@ def test_sample_errors(capsys, points, tmp_path):
 
 @needs_fashion
 def test_fit_and_sample_images_to_png(capsys, tmp_path):
-    pytest.importorskip("gmmlab.plotting.images")  # TODO(report helper): drop once the generative plots land
     model, grid = tmp_path / "fashion.npz", tmp_path / "grid.png"
     code, _, err = run(capsys, "fit", "fashion-mnist:train:500", "--pca", "5", "--k", "3", "--covariance", "tied",
                        "--out", str(model))

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from sklearn.decomposition import PCA
 
+from gmmlab.generative import GMMImageGenerator
 from gmmlab.mixture import COVARIANCE_TYPES, GaussianMixture
 from gmmlab.persistence import FORMAT_VERSION, ModelFileError, atomic_path, load_model, save_model
 from helpers import blobs
@@ -68,6 +69,28 @@ def test_round_trip_with_pca(tmp_path, data):
     np.testing.assert_array_equal(pca2.inverse_transform(Z), pca.inverse_transform(Z))
     np.testing.assert_array_equal(model.predict(pca2.transform(X)), gm.predict(Z))
     assert meta["pca_present"] and meta["pca"]["n_features"] == 10
+
+
+def test_round_trip_of_an_image_generator(tmp_path):
+    rng = np.random.RandomState(0)
+    prototypes = rng.uniform(size=(3, 64))
+    images = np.clip(prototypes[rng.randint(3, size=300)] + rng.normal(scale=0.1, size=(300, 64)), 0, 1)
+    generator = GMMImageGenerator(n_pca_components=5, n_components=3, subsample_size=200,
+                                  n_components_range=range(1, 6), random_state=0).fit(images)
+    model, pca, meta = load_model(save_model(generator, tmp_path / "generator.npz"))
+    assert isinstance(model, GMMImageGenerator) and meta["model_class"] == "GMMImageGenerator"
+    assert pca is model.pca_
+    assert model.get_params() == generator.get_params()
+    assert model.image_shape_ == (8, 8)
+    np.testing.assert_array_equal(model.subsample_indices_, generator.subsample_indices_)
+    np.testing.assert_array_equal(model.sample(20, random_state=1)[0], generator.sample(20, random_state=1)[0])
+    np.testing.assert_array_equal(model.sample_component(2, 5, random_state=1),
+                                  generator.sample_component(2, 5, random_state=1))
+    np.testing.assert_array_equal(model.predict(images), generator.predict(images))
+    np.testing.assert_array_equal(model.score_samples(images, space="pixels"),
+                                  generator.score_samples(images, space="pixels"))
+    with pytest.raises(ValueError, match="own PCA"):
+        save_model(generator, tmp_path / "other.npz", pca=generator.pca_)
 
 
 def test_save_leaves_no_temporary_file_and_replaces_old_one(tmp_path, data):

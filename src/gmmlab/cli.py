@@ -12,7 +12,6 @@ and renamed when complete.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 import warnings

@@ -130,7 +130,9 @@ def _split_model(model: Any, pca: Any) -> tuple[GaussianMixture, Any, str]:
     """Return (mixture, pca, model class name) from what the caller passed."""
     if isinstance(model, GaussianMixture):
         return model, pca, "GaussianMixture"
-    if type(model).__name__ == "GMMImageGenerator":
+    from gmmlab.generative import GMMImageGenerator
+
+    if isinstance(model, GMMImageGenerator):
         gmm, own_pca = getattr(model, "gmm_", None), getattr(model, "pca_", None)
         if gmm is None or own_pca is None:
             raise ValueError("save_model: the GMMImageGenerator is not fitted; call fit(images) first.")
@@ -215,6 +217,8 @@ def save_model(model: Any, path: str | os.PathLike[str], pca: PCA | None = None)
             "noise_variance": float(pca.noise_variance_),
             "n_samples": int(pca.n_samples_),
         }
+    if model_class == "GMMImageGenerator":
+        arrays["subsample_indices"] = np.asarray(model.subsample_indices_, dtype=np.int64)
     # Layout (C or Fortran order) is kept, so that the reloaded arrays give bit-identical BLAS results.
     arrays = {name: np.asarray(a) for name, a in arrays.items()}
 
@@ -234,7 +238,7 @@ def save_model(model: Any, path: str | os.PathLike[str], pca: PCA | None = None)
         "n_iter": int(gmm.n_iter_),
         "lower_bound": float(gmm.lower_bound_),
         "params": {name: _json_param(name, getattr(gmm, name)) for name in _GMM_PARAMS},
-        "generator_params": _generator_params(model) if model_class == "GMMImageGenerator" else None,
+        "generator": _generator_meta(model) if model_class == "GMMImageGenerator" else None,
         "sha256": {name: _sha256(a) for name, a in arrays.items()},
     }
     final = Path(path)
@@ -242,6 +246,18 @@ def save_model(model: Any, path: str | os.PathLike[str], pca: PCA | None = None)
         with open(tmp, "wb") as fh:
             np.savez(fh, **arrays, **{_METADATA_KEY: np.array(json.dumps(metadata, sort_keys=True))})
     return final
+
+
+def _generator_meta(generator: Any) -> dict:
+    """What a GMMImageGenerator needs beyond its PCA and mixture: image shape and constructor parameters.
+
+    The sweep table and the selection (``sweep_results_``, ``selection_``) are not saved.
+    """
+    return {
+        "image_shape": [int(n) for n in generator.image_shape_],
+        "explained_variance": float(generator.explained_variance_),
+        "params": _generator_params(generator),
+    }
 
 
 def _generator_params(generator: Any) -> dict:
@@ -284,7 +300,9 @@ def _read_archive(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
     if raw is None:
         raise ModelFileError(path, f"no '{_METADATA_KEY}' entry: this .npz was not written by gmmlab's save_model")
     if raw.shape != () or raw.dtype.kind != "U":
-        raise ModelFileError(path, f"'{_METADATA_KEY}' must be a single string, got dtype {raw.dtype} shape {raw.shape}")
+        raise ModelFileError(
+            path, f"'{_METADATA_KEY}' must be a single string, got dtype {raw.dtype} shape {raw.shape}"
+        )
     try:
         metadata = json.loads(str(raw))
     except json.JSONDecodeError as exc:
@@ -328,6 +346,12 @@ def _check_metadata(path: Path, meta: dict) -> None:
             fail(f"the PCA has {pca['n_components']} components but the mixture has {meta['n_features']} features")
     elif meta["model_class"] == "GMMImageGenerator":
         fail("a GMMImageGenerator file must hold its PCA")
+    if meta["model_class"] == "GMMImageGenerator":
+        generator = meta.get("generator")
+        shape = generator.get("image_shape") if isinstance(generator, dict) else None
+        if (not isinstance(shape, list) or not shape or not all(isinstance(n, int) and n > 0 for n in shape)
+                or int(np.prod(shape)) != meta["pca"]["n_features"]):
+            fail(f"generator image_shape {shape!r} does not match the PCA's {meta['pca']['n_features']} pixels")
 
 
 def _covariance_shape(covariance_type: str, k: int, d: int) -> tuple[int, ...]:
@@ -353,6 +377,8 @@ def _check_arrays(path: Path, meta: dict, arrays: dict[str, np.ndarray]) -> None
             pca_explained_variance_ratio=(d,),
             pca_singular_values=(d,),
         )
+    if meta["model_class"] == "GMMImageGenerator":
+        expected["subsample_indices"] = None
     missing = sorted(set(expected) - set(arrays))
     if missing:
         raise ModelFileError(path, f"missing array(s) {', '.join(missing)}; the file is incomplete or tampered with")
@@ -361,8 +387,10 @@ def _check_arrays(path: Path, meta: dict, arrays: dict[str, np.ndarray]) -> None
         raise ModelFileError(path, f"unexpected array(s) {', '.join(extra)}; the file was tampered with")
     for name, shape in expected.items():
         a = arrays[name]
-        if a.dtype.kind != "f":
-            raise ModelFileError(path, f"array {name} has dtype {a.dtype}, expected floating point")
+        kind = "i" if name == "subsample_indices" else "f"
+        if a.dtype.kind != kind:
+            wanted = "integer" if kind == "i" else "floating point"
+            raise ModelFileError(path, f"array {name} has dtype {a.dtype}, expected {wanted}")
         if shape is None:
             if a.ndim != 1:
                 raise ModelFileError(path, f"array {name} has shape {a.shape}, expected 1-D")
@@ -370,7 +398,9 @@ def _check_arrays(path: Path, meta: dict, arrays: dict[str, np.ndarray]) -> None
             hint = f" (covariance_type {cov!r}, {k} components, {d} features)" if "cov" in name or "prec" in name \
                 else f" ({k} components, {d} features)"
             raise ModelFileError(path, f"array {name} has shape {a.shape}, expected {shape}{hint}")
-        if name != "lower_bounds" and not np.all(np.isfinite(a)):
+        if name == "subsample_indices" and a.size and a.min() < 0:
+            raise ModelFileError(path, "array subsample_indices holds negative indices")
+        if kind == "f" and name != "lower_bounds" and not np.all(np.isfinite(a)):
             raise ModelFileError(path, f"array {name} contains NaN or infinity")
         if meta["sha256"].get(name) != _sha256(a):
             raise ModelFileError(path, f"array {name} does not match its checksum; the file is damaged or was modified")
@@ -443,15 +473,16 @@ def load_model(path: str | os.PathLike[str]) -> LoadedModel:
     pca = _build_pca(metadata, arrays) if metadata["pca_present"] else None
     model: Any = gmm
     if metadata["model_class"] == "GMMImageGenerator":
-        model = _build_generator(path, metadata, gmm, pca)
+        model = _build_generator(path, metadata, gmm, pca, arrays["subsample_indices"])
     return LoadedModel(model, pca, metadata)
 
 
-def _build_generator(path: Path, meta: dict, gmm: GaussianMixture, pca: PCA) -> Any:
+def _build_generator(path: Path, meta: dict, gmm: GaussianMixture, pca: PCA, indices: np.ndarray) -> Any:
     from gmmlab.generative import GMMImageGenerator
 
+    info = meta["generator"]
     params = {}
-    for name, value in (meta.get("generator_params") or {}).items():
+    for name, value in (info.get("params") or {}).items():
         if isinstance(value, dict) and set(value) == {"range"}:
             value = range(*value["range"])
         params[name] = value
@@ -461,4 +492,12 @@ def _build_generator(path: Path, meta: dict, gmm: GaussianMixture, pca: PCA) -> 
         raise ModelFileError(path, f"generator params do not fit this gmmlab's GMMImageGenerator ({exc})") from None
     generator.pca_ = pca
     generator.gmm_ = gmm
+    generator.n_components_ = gmm.n_components
+    generator.n_pca_components_ = int(pca.n_components_)
+    generator.explained_variance_ = float(info.get("explained_variance", pca.explained_variance_ratio_.sum()))
+    generator.image_shape_ = tuple(info["image_shape"])
+    generator.n_features_in_ = int(pca.n_features_in_)
+    generator.subsample_indices_ = indices
+    generator.sweep_results_ = None
+    generator.selection_ = None
     return generator
