@@ -72,7 +72,7 @@ class _Sizes:
                 n_jobs=1,
             )
         return cls(
-            n_synthetic=None, robustness_runs=30, robustness_covariances=("full", "tied", "diag", "spherical"),
+            n_synthetic=None, robustness_runs=50, robustness_covariances=("full", "tied", "diag", "spherical"),
             k_synthetic=range(1, 11), synthetic_seeds=3, n_train=None, n_test=None, subsample_size=5000,
             k_fashion=range(1, 31), fashion_seeds=3, high_variance=0.8, k_fashion_high=range(1, 31),
             high_covariances=("tied", "full"), n_eval_samples=10000, n_bins=100, n_grid=64, n_per_component=8,
@@ -803,9 +803,10 @@ def _fashion_metrics(page: _Page) -> None:
             "to real and generated images in the 50-PC space of the test images, lower is better. <b>precision / "
             "recall</b> (Kynk&auml;&auml;nniemi et al. 2019): share of generated images inside the real data's "
             "k-NN balls, and of real images inside the generated ones. <b>memorisation ratio</b>: median distance "
-            "of a generated image to its nearest training image over the same for real test images (well below 1 "
-            "would mean copying); <b>near_copy_share</b>: share of generated images closer to a training image "
-            "than 99% of the real test images are (about 1% is expected without copying)." + copies,
+            "of a generated image to its nearest training image over the same for real test images (a ratio well "
+            "below 1 together with many near-copies would signal copying); <b>near copies</b>: share of generated "
+            "images closer to a training image than 99% of the real test images are (about 1% is expected without "
+            "copying)." + copies,
         ),
         _table(table[main_columns], digits=3, columns=_METRIC_NAMES),
         _p(
