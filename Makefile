@@ -24,7 +24,7 @@ system-browser:
 setup: system $(STAMP)
 
 demo: setup
-	$(PY) scripts/demo_core.py
+	$(PY) -m gmmlab report --out $(OUT)
 
 test: system-browser $(STAMP)
 	$(VENV)/bin/pytest -q

@@ -9,6 +9,8 @@ from .generative import GMMImageGenerator
 from .history import History, IterationRecord
 from .kmeans import TracedKMeans
 from .mixture import COVARIANCE_TYPES, GaussianMixture, SingularCovarianceError
+from .persistence import load_model, save_model
+from .report import build_report
 from .robustness import init_robustness, summarize_robustness
 from .selection import Selection, choose_n_components, gmm_vs_gaussian_components, sweep
 
@@ -22,8 +24,11 @@ __all__ = [
     "Selection",
     "SingularCovarianceError",
     "TracedKMeans",
+    "build_report",
     "choose_n_components",
     "init_robustness",
+    "load_model",
+    "save_model",
     "summarize_robustness",
     "gmm_vs_gaussian_components",
     "sweep",
