@@ -244,7 +244,7 @@ def _project(X: np.ndarray, n_pca, seed: int):
 
     if isinstance(n_pca, int) and n_pca > min(X.shape):
         raise UsageError(f"--pca {n_pca}: the data has only {X.shape[0]} samples and {X.shape[1]} features")
-    pca = PCA(n_components=n_pca, random_state=seed).fit(X)
+    pca = PCA(n_components=n_pca, svd_solver="covariance_eigh").fit(X)
     return pca.transform(X), pca
 
 

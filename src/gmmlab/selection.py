@@ -780,7 +780,7 @@ def gmm_vs_gaussian_components(
     indices = np.sort(np.random.RandomState(random_state).choice(n_images, size=subsample_size, replace=False))
     pixels = images[indices].reshape(subsample_size, n_pixels)
     pixels = pixels / 255.0 if pixels.dtype == np.uint8 else pixels.astype(np.float64)
-    pca = PCA(n_components=n_pca_components, random_state=random_state)
+    pca = PCA(n_components=n_pca_components, svd_solver="covariance_eigh")  # exact, and the generator's solver
     X_pca = pca.fit_transform(pixels)
     results = sweep(
         X_pca,
