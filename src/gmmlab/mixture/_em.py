@@ -20,11 +20,11 @@ from ._covariance import (
     _buffer,
     block_size,
     e_step,
-    estimate_gaussian_parameters,
     normalize_block,
+    one_thread,
 )
 
-__all__ = ["MixtureParams", "EMResult", "run_em", "em_iteration", "params_from_responsibilities"]
+__all__ = ["MixtureParams", "EMResult", "run_em", "em_iteration"]
 
 
 # Relative difference below which two restarts' lower bounds are the same optimum up to rounding.
@@ -57,13 +57,6 @@ class EMResult:
     best_restart: int
 
 
-def params_from_responsibilities(X, resp, reg_covar, ops: CovarianceOps, cache):
-    """An M-step: mixture parameters from responsibilities, weights summing to one."""
-    nk, means, covariances = estimate_gaussian_parameters(X, resp, reg_covar, ops, cache)
-    weights = nk / nk.sum()
-    return MixtureParams(weights, means, covariances, ops.precision_cholesky(covariances))
-
-
 def em_iteration(params: MixtureParams, ops: CovarianceOps, cache: dict, reg_covar: float, work: dict, resp_out=None):
     """One EM iteration: ``(lower_bound, new_params)``, the lower bound being that of ``params``.
 
@@ -77,7 +70,7 @@ def em_iteration(params: MixtureParams, ops: CovarianceOps, cache: dict, reg_cov
     dtype = features.dtype
     state = ops.e_state(params.weights, params.means, params.precisions_cholesky, cache)
     step = block_size(ops, n_samples, n_components, n_features)
-    moments = np.zeros((n_components, features.shape[0]), dtype=dtype)
+    moments = None
     nk = np.zeros(n_components, dtype=dtype)
     acc = {}
     log_likelihood = 0.0
@@ -87,11 +80,14 @@ def em_iteration(params: MixtureParams, ops: CovarianceOps, cache: dict, reg_cov
             block = _buffer(work, "log_prob", n_components * (stop - start), dtype).reshape(n_components, -1)
         else:
             block = resp_out[:, start:stop]
-        ops.log_prob(features, start, stop, state, block, work, False)
+        block_features = ops.log_prob(features, start, stop, state, block, work, False)
         log_likelihood += float(normalize_block(block).sum(dtype=np.float64))
         sums = block.sum(axis=1)
         nk += sums
-        moments += block @ features[:, start:stop].T
+        if moments is None:
+            moments = block @ block_features.T
+        else:
+            moments += block @ block_features.T
         ops.accumulate(features, start, stop, state, block, sums, work, acc)
     lower_bound = log_likelihood / n_samples + state["offset"]
     nk += 10 * np.finfo(dtype).eps
@@ -179,7 +175,8 @@ def run_em(
         n_iter = 0
         for n_iter in range(1, max_iter + 1):
             previous = lower_bound
-            lower_bound, new_params = em_iteration(params, ops, cache, reg_covar, work, resp_out)
+            with one_thread():
+                lower_bound, new_params = em_iteration(params, ops, cache, reg_covar, work, resp_out)
             if history is not None:
                 resp = resp_out.T if keep_assignments else None
                 _record(history, restart, n_iter - 1, params, shift, lower_bound, resp, keep_assignments)

@@ -14,8 +14,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_choice, check_data, check_float, check_int
 from ..history import History
-from ._covariance import COVARIANCE_OPS, e_step, estimate_gaussian_parameters
-from ._em import MixtureParams, params_from_responsibilities, run_em
+from ._covariance import COVARIANCE_OPS, e_step, estimate_gaussian_parameters, most_probable_component, one_thread
+from ._em import MixtureParams, run_em
 from ._init import INIT_METHODS, initial_responsibilities
 
 __all__ = ["GaussianMixture"]
@@ -197,22 +197,29 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         X = check_data(self, X, reset=True, ensure_min_samples=2)
         n_samples, n_features = X.shape
         inits = self._check_parameters(n_samples, n_features, X.dtype)
-        ops = COVARIANCE_OPS[self.covariance_type]
+        with one_thread():
+            return self._fit(X, inits)
 
+    def _fit(self, X, inits):
+        ops = COVARIANCE_OPS[self.covariance_type]
         do_init = not (self.warm_start and hasattr(self, "converged_"))
         n_init = self.n_init if do_init else 1
         random_state = check_random_state(self.random_state)
-
         shift = X.mean(axis=0)
-        cache = ops.prepare(X, shift)
-        X_centred = cache["features"][:n_features].T  # a view: the engine keeps one centred copy of the data
 
         if do_init:
             need_resp = not {"weights", "means", "precisions"} <= inits.keys()
 
-            def initialize(restart):
+            def start(restart):
                 resp = initial_responsibilities(X, self.n_components, self.init_params, random_state) if need_resp else None
                 return self._initial_params(X, shift, resp, inits, ops)
+
+            # The first initialisation (a KMeans run) happens before the centred copy of the data exists, so the
+            # two never coexist in memory.
+            first = start(0)
+
+            def initialize(restart):
+                return first if restart == 0 else start(restart)
 
             start_lower_bound = -np.inf
         else:
@@ -223,6 +230,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
             start_lower_bound = self.lower_bound_
 
+        cache = ops.prepare(X, shift)
+        X_centred = cache["features"].T  # a view: the engine keeps one centred copy of the data
         history = None
         if self.record_history:
             history = History(model="gmm", objective_name="log_likelihood", covariance_type=self.covariance_type)
@@ -264,8 +273,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.lower_bounds_ = result.lower_bounds
         self.history_ = history
         # A final E-step, so that fit_predict(X) always equals fit(X).predict(X).
-        _, resp = e_step(X_centred, params.weights, params.means - shift, params.precisions_cholesky, ops, cache)
-        return resp.argmax(axis=1)
+        return most_probable_component(
+            X_centred, params.weights, params.means - shift, params.precisions_cholesky, ops, cache
+        )
 
     def _initial_params(self, X, shift, resp, inits, ops):
         """The starting parameters in centred coordinates, as scikit-learn's ``_initialize`` builds them."""
@@ -287,12 +297,19 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     # ------------------------------------------------------------------------------------------------ inference
 
-    def _log_prob_and_resp(self, X):
+    def _centred(self, X):
+        """(X centred on the mixture's mean, as a (n, d) view, the engine's cache of it, shift, ops)."""
         check_is_fitted(self)
         X = check_data(self, X, reset=False)
         ops = COVARIANCE_OPS[self.covariance_type]
         shift = self.weights_ @ self.means_
-        return e_step(X - shift, self.weights_, self.means_ - shift, self.precisions_cholesky_, ops, {})
+        cache = ops.prepare(X, shift)
+        return cache["features"].T, cache, shift, ops
+
+    def _log_prob_and_resp(self, X):
+        X_centred, cache, shift, ops = self._centred(X)
+        with one_thread():
+            return e_step(X_centred, self.weights_, self.means_ - shift, self.precisions_cholesky_, ops, cache)
 
     def score_samples(self, X):
         """Log-density of every sample under the mixture, shape (n_samples,)."""
@@ -304,7 +321,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def predict(self, X):
         """The most probable component of every sample, shape (n_samples,)."""
-        return self._log_prob_and_resp(X)[1].argmax(axis=1)
+        X_centred, cache, shift, ops = self._centred(X)
+        with one_thread():
+            return most_probable_component(
+                X_centred, self.weights_, self.means_ - shift, self.precisions_cholesky_, ops, cache
+            )
 
     def predict_proba(self, X):
         """Posterior probability (responsibility) of every component for every sample, shape (n, K)."""
