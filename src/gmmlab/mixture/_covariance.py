@@ -176,7 +176,24 @@ def _inverse_cholesky(covariance):
 
 
 def _precision_cholesky_full(covariances):
-    return np.stack([_inverse_cholesky(c) for c in covariances])
+    # LAPACK directly: scipy.linalg's wrappers spend more on checks than a 50 x 50 factorisation takes.
+    potrf, trtri = linalg.lapack.get_lapack_funcs(("potrf", "trtri"), dtype=covariances.dtype)
+    factors = np.empty_like(covariances)
+    for k, covariance in enumerate(covariances):
+        cov_chol, info = potrf(covariance, lower=1, clean=1)
+        if info != 0:
+            raise SingularCovarianceError(_singular_message(covariances.dtype))
+        inverse, info = trtri(cov_chol, lower=1)
+        if info != 0:
+            raise SingularCovarianceError(_singular_message(covariances.dtype))
+        factors[k] = inverse.T
+    return factors
+
+
+def _triangular_inverses(upper):
+    """U^-1 for a stack of upper-triangular U."""
+    trtri = linalg.lapack.get_lapack_funcs("trtri", dtype=upper.dtype)
+    return np.stack([trtri(u, lower=0)[0] for u in upper])
 
 
 def _precision_cholesky_diagonal(covariances):
@@ -296,15 +313,11 @@ def _augmented_buffer(work, name, n_rows, size, dtype):
 
 def _log_prob_full(features, start, stop, state, out, work, exact):
     n_features = features.shape[0]
-    size = stop - start
-    block = _augmented_buffer(work, "whitened", n_features + 1, size, features.dtype)
-    squares = _buffer(work, "squares", n_features * size, features.dtype).reshape(n_features, size)
-    ones = _ones(work, n_features, features.dtype)
+    block = _augmented_buffer(work, "whitened", n_features + 1, stop - start, features.dtype)
     for k in range(out.shape[0]):
         block[1:] = features[:, start:stop]
         _whiten(block, state, k)
-        np.square(block[1:], out=squares)
-        np.matmul(ones, squares, out=out[k])
+        np.einsum("ij,ij->j", block[1:], block[1:], out=out[k])
     out *= -0.5
     out += state["bias"][:, np.newaxis]
     return features[:, start:stop]
@@ -336,18 +349,11 @@ def _accumulate_full(features, start, stop, state, resp, resp_sums, work, acc):
             weights = np.sqrt(resp[k])
         else:
             index = np.flatnonzero(keep[k])
-            np.take(block_features, index, axis=1, out=block[1:])
+            block[1:] = block_features[:, index]  # fancy indexing gathers 4x faster than np.take(axis=1)
             weights = np.sqrt(resp[k, index])
         _whiten(block, state, k)
         block *= weights
         syrk(1.0, block.T, beta=1.0, c=scatter[k].T, trans=1, lower=0, overwrite_c=1)
-
-
-def _ones(work, size, dtype):
-    ones = work.get("ones")
-    if ones is None or ones.size != size or ones.dtype != dtype:
-        ones = work["ones"] = np.ones(size, dtype=dtype)
-    return ones
 
 
 def _finalize_full(moments, nk, means, acc, state, reg_covar, cache):
@@ -372,12 +378,8 @@ def _finalize_full(moments, nk, means, acc, state, reg_covar, cache):
     outer = first[:, :, np.newaxis] * moved[:, np.newaxis, :]
     centred = second - outer - np.swapaxes(outer, 1, 2)
     centred += total[:, np.newaxis, np.newaxis] * (moved[:, :, np.newaxis] * moved[:, np.newaxis, :])
-    eye = np.eye(n_features, dtype=dtype)
-    covariances = np.empty((n_components, n_features, n_features), dtype=dtype)
-    for k in range(n_components):
-        # L_k = U_k^-T; L_k C L_k^T = (U_k^-1)^T C U_k^-1
-        inverse = linalg.solve_triangular(precisions_cholesky[k], eye, lower=False, check_finite=False)
-        covariances[k] = inverse.T @ centred[k] @ inverse
+    inverses = _triangular_inverses(precisions_cholesky)  # L_k^T = U_k^-1, so L_k C L_k^T = U_k^-T C U_k^-1
+    covariances = np.swapaxes(inverses, 1, 2) @ centred @ inverses
     covariances += np.swapaxes(covariances, 1, 2)
     covariances *= 0.5 / nk[:, np.newaxis, np.newaxis]
     covariances.reshape(n_components, -1)[:, :: n_features + 1] += reg_covar
@@ -530,7 +532,7 @@ COVARIANCE_OPS: dict[str, CovarianceOps] = {
         log_prob=_log_prob_full,
         accumulate=_accumulate_full,
         finalize=_finalize_full,
-        block_rows=lambda k, d: k + 2 * d + 1,
+        block_rows=lambda k, d: k + d + 1,
         n_parameters=lambda k, d: k * d * (d + 1) // 2,
         covariance_shape=lambda k, d: (k, d, d),
         component_covariance=lambda c, k, d: c[k],
