@@ -122,11 +122,13 @@ def _prepare_gram(X, shift=None):
 def _covariances_full(X, resp, nk, means, reg_covar, cache):
     n_components, n_features = means.shape
     covariances = np.empty((n_components, n_features, n_features), dtype=X.dtype)
-    sqrt_resp = np.sqrt(resp)
-    weighted = np.empty_like(X)
     for k in range(n_components):
-        np.subtract(X, means[k], out=weighted)
-        weighted *= sqrt_resp[:, k : k + 1]
+        # A KMeans start gives one-hot responsibilities: only a component's own samples weigh in (zero weights
+        # add exact zeros), so the initial M-step costs one pass over the data, not one per component.
+        members = np.flatnonzero(resp[:, k])
+        weighted = X[members]  # a copy
+        weighted -= means[k]
+        weighted *= np.sqrt(resp[members, k])[:, np.newaxis]
         # weighted.T @ weighted is a symmetric rank-k update: half the flops of a general product.
         covariances[k] = weighted.T @ weighted
         covariances[k] /= nk[k]
