@@ -171,6 +171,7 @@ def test_failed_build_leaves_previous_report_untouched(tmp_path, monkeypatch):
 
 
 def test_successful_build_replaces_files_and_keeps_others(tmp_path, monkeypatch):
+    monkeypatch.delenv("GMMLAB_FAST", raising=False)  # CI sets it; this build must be a full one
     out = tmp_path / "out"
     out.mkdir()
     (out / "index.html").write_text("previous")
