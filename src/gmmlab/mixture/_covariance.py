@@ -169,27 +169,21 @@ def _covariances_spherical(X, resp, nk, means, reg_covar, cache):
 
 
 def _inverse_cholesky(covariance):
-    try:
-        cov_chol = linalg.cholesky(covariance, lower=True, check_finite=False)
-    except linalg.LinAlgError:
-        raise SingularCovarianceError(_singular_message(covariance.dtype)) from None
-    eye = np.eye(covariance.shape[0], dtype=covariance.dtype)
-    return linalg.solve_triangular(cov_chol, eye, lower=True, check_finite=False).T
+    """U = L^-T, the upper-triangular precision factor, from the lower Cholesky factor L of ``covariance``.
+
+    LAPACK directly: scipy.linalg's wrappers spend more on checks than a 50 x 50 factorisation takes.
+    """
+    potrf, trtri = linalg.lapack.get_lapack_funcs(("potrf", "trtri"), dtype=covariance.dtype)
+    cov_chol, info = potrf(covariance, lower=1, clean=1)
+    if info == 0:
+        inverse, info = trtri(cov_chol, lower=1)
+    if info != 0:
+        raise SingularCovarianceError(_singular_message(covariance.dtype))
+    return inverse.T
 
 
 def _precision_cholesky_full(covariances):
-    # LAPACK directly: scipy.linalg's wrappers spend more on checks than a 50 x 50 factorisation takes.
-    potrf, trtri = linalg.lapack.get_lapack_funcs(("potrf", "trtri"), dtype=covariances.dtype)
-    factors = np.empty_like(covariances)
-    for k, covariance in enumerate(covariances):
-        cov_chol, info = potrf(covariance, lower=1, clean=1)
-        if info != 0:
-            raise SingularCovarianceError(_singular_message(covariances.dtype))
-        inverse, info = trtri(cov_chol, lower=1)
-        if info != 0:
-            raise SingularCovarianceError(_singular_message(covariances.dtype))
-        factors[k] = inverse.T
-    return factors
+    return np.stack([_inverse_cholesky(c) for c in covariances])
 
 
 def _triangular_inverses(upper):
@@ -630,7 +624,7 @@ def normalize_block(log_prob):
     np.maximum(log_prob, _LOG_FLOOR[log_prob.dtype.char], out=log_prob)
     np.exp(log_prob, out=log_prob)
     totals = log_prob.sum(axis=0)
-    log_prob /= totals
+    log_prob *= 1.0 / totals  # one division per sample, then multiplications
     return np.log(totals) + row_max
 
 

@@ -363,7 +363,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """
         X = check_data(self, X, reset=False)
         log_prob, resp = self._log_prob_and_resp(X)
-        entropy = -np.sum(resp * np.log(np.clip(resp, np.finfo(resp.dtype).tiny, None)))
+        logs = np.clip(resp, np.finfo(resp.dtype).tiny, None)  # one (n, K) temporary, not three
+        np.log(logs, out=logs)
+        logs *= resp
+        entropy = -np.sum(logs)
         n_samples = X.shape[0]
         return float(-2 * log_prob.sum() + self._n_parameters() * np.log(n_samples) + 2 * entropy)
 
