@@ -10,8 +10,9 @@ Two families of functions per type:
   ``e_state`` per-iteration constants, ``log_prob`` fills the weighted log-densities of a block of samples in
   (n_components, block) layout and returns the block's feature rows (x, with x^2 or |x|^2 appended for diag and
   spherical) whose responsibility-weighted sums are the M-step's moments, ``accumulate`` (full only) gathers the
-  scatter matrices of the block, and ``finalize`` turns the sufficient statistics into covariances. The loop in :mod:`._em` walks the samples in
-  blocks, so no (n_samples, n_components) array is ever held and every temporary stays in cache.
+  scatter matrices of the block, and ``finalize`` turns the sufficient statistics into covariances. The loop in
+  :mod:`._em` walks the samples in blocks: no (n_samples, n_components) array is held and the temporaries stay
+  in cache.
 * ``estimate``: the M-step from a whole (n_samples, n_components) responsibility matrix, used once per fit for the
   initialisation (scikit-learn's formulas, on the uncentred data).
 
@@ -62,17 +63,14 @@ def one_thread():
     more on waking and synchronising its threads than on the products. scikit-learn's KMeans (the
     initialisation) synchronises its OpenMP threads at every Lloyd iteration, and when other processes hold the
     cores a descheduled thread stalls the others. Measured on a shared 2-core machine: K = 1..30 KMeans inits on
-    5000 x 50 took 22-33 s with two threads and 2 s with one; a 60000 x 84, K = 10 full fit took longer than
-    scikit-learn's with two BLAS threads and a fifth of it with one. The labels KMeans returns do not depend on
-    the thread count. Parallelism belongs one level up: sweeps run one fit per core.
+    5000 x 50 took 22-33 s with two threads and 2 s with one; a 10000 x 84, K = 5 full fit took 31 s with the
+    default two threads and 3 s with one. The labels KMeans returns do not depend on the thread count.
+    Parallelism belongs one level up: sweeps run one fit per core.
     """
     global _CONTROLLER
     if _CONTROLLER is None:
         _CONTROLLER = ThreadpoolController()
     return _CONTROLLER.limit(limits=1)
-
-
-_ROWS_PER_PASS = 4096
 
 
 class SingularCovarianceError(ValueError):
@@ -91,8 +89,7 @@ def _singular_message(dtype) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# per-fit constants: the centred data transposed, (f, n) C-ordered, so that a block of samples is a set of
-# contiguous row pieces, plus the rows each type's products need
+# per-fit constants
 
 
 def _centred_transposed(X, shift):
@@ -145,6 +142,9 @@ def _tied_from_gram(gram, nk, means, reg_covar):
     covariance /= nk.sum()
     covariance.flat[:: covariance.shape[0] + 1] += reg_covar
     return covariance
+
+
+_ROWS_PER_PASS = 4096
 
 
 def _covariances_diag(X, resp, nk, means, reg_covar, cache):
@@ -298,11 +298,7 @@ def _whiten(block, state, k):
 def _augmented_buffer(work, name, n_rows, size, dtype):
     """A (n_rows, size) buffer whose first row is ones (the trmm keeps it: the augmented factor's first column
     is (1, 0, ..., 0))."""
-    buffer = work.get(name)
-    if buffer is None or buffer.shape[0] != n_rows or buffer.shape[1] < size or buffer.dtype != dtype:
-        buffer = np.empty((n_rows, size), dtype=dtype)
-        work[name] = buffer
-    view = buffer.reshape(-1)[: n_rows * size].reshape(n_rows, size)
+    view = _buffer(work, name, n_rows * size, dtype).reshape(n_rows, size)
     view[0] = 1.0
     return view
 
@@ -400,10 +396,15 @@ def _e_state_tied(weights, means, precisions_cholesky, cache):
     }
 
 
-def _log_prob_tied(features, start, stop, state, out, work, exact):
-    block = features[:, start:stop]
+def _linear_log_prob(block, state, out):
+    """log-densities that are linear in the block's feature rows: ``linear @ block + bias``."""
     np.matmul(state["linear"], block, out=out)
     out += state["bias"][:, np.newaxis]
+    return block
+
+
+def _log_prob_tied(features, start, stop, state, out, work, exact):
+    block = _linear_log_prob(features[:, start:stop], state, out)
     if exact:
         projected = state["precisions_cholesky"].T @ block
         out -= 0.5 * np.einsum("ij,ij->j", projected, projected)
@@ -443,17 +444,11 @@ def _row_norms_block(features, start, stop, work):
 
 
 def _log_prob_diag(features, start, stop, state, out, work, exact):
-    block = _squares_block(features, start, stop, work)
-    np.matmul(state["linear"], block, out=out)
-    out += state["bias"][:, np.newaxis]
-    return block
+    return _linear_log_prob(_squares_block(features, start, stop, work), state, out)
 
 
 def _log_prob_spherical(features, start, stop, state, out, work, exact):
-    block = _row_norms_block(features, start, stop, work)
-    np.matmul(state["linear"], block, out=out)
-    out += state["bias"][:, np.newaxis]
-    return block
+    return _linear_log_prob(_row_norms_block(features, start, stop, work), state, out)
 
 
 def _finalize_diag(moments, nk, means, acc, state, reg_covar, cache):

@@ -153,59 +153,72 @@ def run_em(
     that iteration's M-step, and convergence is ``|change| < tol``. A history record instead stores the
     log-likelihood *of its own parameters*, which costs one extra E-step per restart when recording.
     """
-    n_samples = X_centred.shape[0]
     if "features" not in cache:
         cache = ops.prepare(X_centred)
-    work = {}
+    work = {}  # buffers reused by every iteration of every restart
     best = None
-    for restart in range(n_init):
-        if verbose:
-            print(f"Initialization {restart}")
-            restart_start = time.time()
-            interval_start = restart_start
-        params = initialize(restart)
-        n_components = params.means.shape[0]
-        keep_assignments = n_samples * n_components <= history_max_cells
-        resp_out = None
-        if history is not None and keep_assignments:
-            resp_out = np.empty((n_components, n_samples), dtype=cache["features"].dtype)
-        lower_bound = start_lower_bound
-        lower_bounds = []
-        converged = False
-        n_iter = 0
-        for n_iter in range(1, max_iter + 1):
-            previous = lower_bound
-            with one_thread():
-                lower_bound, new_params = em_iteration(params, ops, cache, reg_covar, work, resp_out)
-            if history is not None:
-                resp = resp_out.T if keep_assignments else None
-                _record(history, restart, n_iter - 1, params, shift, lower_bound, resp, keep_assignments)
-            params = new_params
-            lower_bounds.append(lower_bound)
-            change = lower_bound - previous
-            if verbose and n_iter % verbose_interval == 0:
-                now = time.time()
-                if verbose > 1:
-                    print(f"  Iteration {n_iter}\t time lapse {now - interval_start:.5f}s\t ll change {change:.5f}")
-                else:
-                    print(f"  Iteration {n_iter}")
-                interval_start = now
-            if abs(change) < tol:
-                converged = True
-                break
-        if history is not None:
-            log_prob_norm, resp = e_step(X_centred, params.weights, params.means, params.precisions_cholesky, ops, cache)
-            _record(history, restart, n_iter, params, shift, np.mean(log_prob_norm), resp, keep_assignments)
-        if verbose:
-            state = "converged" if converged else "did not converge"
-            print(f"Initialization {state}. time lapse {time.time() - restart_start:.5f}s\t lower bound {lower_bound:.5f}")
-        if max_iter == 0:
-            lower_bound = start_lower_bound
-        # scikit-learn's rule: a strictly better bound wins; while the best is still -inf the latest restart wins.
-        # Bounds within rounding of each other are a tie (two restarts that found the same optimum with the
-        # components in another order): the earlier restart is kept, whatever the last bits say.
-        if best is None or best.lower_bound == -np.inf or lower_bound > best.lower_bound + _TIE * abs(best.lower_bound):
-            best = EMResult(params.shifted(shift), n_iter, converged, lower_bound, lower_bounds, restart)
+    with one_thread():  # see one_thread: a fit runs on one core
+        for restart in range(n_init):
+            result = _run_restart(
+                X_centred, shift, initialize, ops, cache, work, restart, tol, max_iter, reg_covar,
+                start_lower_bound, history, history_max_cells, verbose, verbose_interval,
+            )
+            # scikit-learn's rule: a strictly better bound wins; while the best is still -inf the latest restart
+            # wins. Bounds within rounding of each other are a tie (two restarts that found the same optimum with
+            # the components in another order): the earlier restart is kept, whatever the last bits say.
+            if best is None or best.lower_bound == -np.inf or (
+                result.lower_bound > best.lower_bound + _TIE * abs(best.lower_bound)
+            ):
+                best = result
     if history is not None:
         history.best_restart = best.best_restart
     return best
+
+
+def _run_restart(
+    X_centred, shift, initialize, ops, cache, work, restart, tol, max_iter, reg_covar, start_lower_bound, history,
+    history_max_cells, verbose, verbose_interval,
+) -> EMResult:
+    """EM from initialisation number ``restart``, until ``|change| < tol`` or ``max_iter`` iterations."""
+    if verbose:
+        print(f"Initialization {restart}")
+        restart_start = interval_start = time.time()
+    params = initialize(restart)
+    n_samples, n_components = X_centred.shape[0], params.means.shape[0]
+    keep_assignments = n_samples * n_components <= history_max_cells
+    resp_out = None
+    if history is not None and keep_assignments:
+        resp_out = np.empty((n_components, n_samples), dtype=cache["features"].dtype)
+    lower_bound = start_lower_bound
+    lower_bounds = []
+    converged = False
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        previous = lower_bound
+        lower_bound, new_params = em_iteration(params, ops, cache, reg_covar, work, resp_out)
+        if history is not None:
+            resp = resp_out.T if keep_assignments else None
+            _record(history, restart, n_iter - 1, params, shift, lower_bound, resp, keep_assignments)
+        params = new_params
+        lower_bounds.append(lower_bound)
+        change = lower_bound - previous
+        if verbose and n_iter % verbose_interval == 0:
+            now = time.time()
+            if verbose > 1:
+                print(f"  Iteration {n_iter}\t time lapse {now - interval_start:.5f}s\t ll change {change:.5f}")
+            else:
+                print(f"  Iteration {n_iter}")
+            interval_start = now
+        if abs(change) < tol:
+            converged = True
+            break
+    if history is not None:
+        log_prob_norm, resp = e_step(X_centred, params.weights, params.means, params.precisions_cholesky, ops, cache)
+        _record(history, restart, n_iter, params, shift, np.mean(log_prob_norm), resp, keep_assignments)
+    if verbose:
+        state = "converged" if converged else "did not converge"
+        elapsed = time.time() - restart_start
+        print(f"Initialization {state}. time lapse {elapsed:.5f}s\t lower bound {lower_bound:.5f}")
+    if max_iter == 0:
+        lower_bound = start_lower_bound
+    return EMResult(params.shifted(shift), n_iter, converged, lower_bound, lower_bounds, restart)

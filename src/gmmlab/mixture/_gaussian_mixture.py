@@ -211,7 +211,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             need_resp = not {"weights", "means", "precisions"} <= inits.keys()
 
             def start(restart):
-                resp = initial_responsibilities(X, self.n_components, self.init_params, random_state) if need_resp else None
+                resp = None
+                if need_resp:
+                    resp = initial_responsibilities(X, self.n_components, self.init_params, random_state)
                 return self._initial_params(X, shift, resp, inits, ops)
 
             # The first initialisation (a KMeans run) happens before the centred copy of the data exists, so the
