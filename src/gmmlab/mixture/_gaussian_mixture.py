@@ -26,9 +26,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     With the same ``random_state`` and ``init_params`` it starts from the same point as
     :class:`sklearn.mixture.GaussianMixture` 1.9 and reaches the same BIC (to about 1e-10 relative in float64)
-    and the same ``n_iter_``. It is faster: the tied E-step projects the data once per iteration (not once per
-    component), per-fit constants (the Gram matrix for ``tied``, squared data for ``diag``) are computed once,
-    the ``full`` E-step is batched over components, and each E-step takes one ``exp`` pass.
+    and the same ``n_iter_``. It is faster (2-30x on Fashion-MNIST, see ``benchmarks/RESULTS.md``) and lighter:
+    the samples are visited in cache-sized blocks folded straight into the M-step, so no (n_samples,
+    n_components) array is held; a ``tied`` iteration costs O(n d K) instead of O(n d^2 K); a ``full`` one
+    whitens with triangular products and gathers each scatter matrix only over the samples that weigh in it.
+
+    A fit runs on one core: BLAS and OpenMP (scikit-learn's KMeans initialisation included) are limited to one
+    thread inside ``fit`` and the prediction methods, which is faster for these many small products and immune
+    to other processes holding cores. To use several cores, fit several models at once (as
+    :func:`gmmlab.selection.sweep` does).
 
     Parameters
     ----------
