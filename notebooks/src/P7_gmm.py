@@ -178,7 +178,7 @@ print(source[source.index("    indices = np.sort"):])
 # %%
 demo_indices = np.sort(np.random.RandomState(SEED).choice(len(X_train), DEMO_SIZE, replace=False))
 demo_pixels = X_train[demo_indices].reshape(DEMO_SIZE, -1).astype(np.float64)
-demo_pca = PCA(n_components=3, random_state=SEED)
+demo_pca = PCA(n_components=3, svd_solver="covariance_eigh")
 demo_Z = demo_pca.fit_transform(demo_pixels)
 demo_results = sweep(demo_Z, DEMO_RANGE, "tied", n_seeds=1, random_state=SEED, progress=False)
 
