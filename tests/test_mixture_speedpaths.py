@@ -11,10 +11,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture as SkGaussianMixture
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from gmmlab.mixture import COVARIANCE_TYPES, GaussianMixture
-from gmmlab.mixture import _covariance
-from gmmlab.mixture._covariance import COVARIANCE_OPS, e_step, normalize_block
-from gmmlab.mixture._em import MixtureParams, em_iteration
+from gmmlab.mixture import COVARIANCE_TYPES, FitData, GaussianMixture, MixtureParams, e_step, get_structure
+from gmmlab.mixture import _em, _full
+from gmmlab.mixture._em import em_iteration, normalize_block
+from gmmlab.mixture._structure import Scratch
 
 from helpers import blobs
 
@@ -31,16 +31,18 @@ def _start(X, covariance_type, n_components=3, random_state=0):
     sk = _fit(SkGaussianMixture, X, n_components=n_components, covariance_type=covariance_type,
               random_state=random_state, max_iter=1, init_params="random")
     shift = X.mean(axis=0)
-    ops = COVARIANCE_OPS[covariance_type]
+    structure = get_structure(covariance_type)
     params = MixtureParams(sk.weights_, sk.means_ - shift, sk.covariances_, sk.precisions_cholesky_)
-    return X - shift, ops.prepare(X, shift), ops, params
+    data = FitData.from_samples(X, shift)
+    structure.prepare(data)
+    return X - shift, data, structure, params
 
 
 @pytest.fixture
 def tiny_blocks(monkeypatch):
     """Blocks of 16 samples: 370 samples make 23 full blocks and a ragged last one."""
-    monkeypatch.setattr(_covariance, "_BLOCK_FLOATS", 1)
-    monkeypatch.setattr(_covariance, "_MIN_BLOCK", 16)
+    monkeypatch.setattr(_em, "_BLOCK_FLOATS", 1)
+    monkeypatch.setattr(_em, "_MIN_BLOCK", 16)
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
@@ -58,10 +60,10 @@ def test_many_small_blocks_give_the_same_fit(covariance_type, tiny_blocks):
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_one_iteration_is_the_textbook_m_step(covariance_type, tiny_blocks):
     X = blobs(seed=3, d=4)
-    X_centred, cache, ops, params = _start(X, covariance_type)
-    lower_bound, new = em_iteration(params, ops, cache, 1e-6, {})
+    X_centred, data, structure, params = _start(X, covariance_type)
+    lower_bound, new = em_iteration(structure, params, data, 1e-6, Scratch())
     # The lower bound is the mean log-likelihood of the old parameters, even for tied, which leaves x'Px out.
-    log_prob, resp = e_step(X_centred, params.weights, params.means, params.precisions_cholesky, ops, {})
+    log_prob, resp = e_step(structure, params, data)
     assert lower_bound == pytest.approx(log_prob.mean(), rel=1e-12)
     nk = resp.sum(axis=0)
     means = resp.T @ X_centred / nk[:, None]
@@ -80,14 +82,14 @@ def test_one_iteration_is_the_textbook_m_step(covariance_type, tiny_blocks):
 
 def test_sparse_full_m_step_is_exact(monkeypatch):
     X = blobs(seed=0, n_per=(300, 200, 250), d=5) * 3.0  # well separated: most responsibilities are negligible
-    _, cache, ops, params = _start(X, "full")
-    _, sparse = em_iteration(params, ops, cache, 1e-6, {})
-    monkeypatch.setattr(_covariance, "_NEGLIGIBLE_RESPONSIBILITY", 0.0)  # every sample in every scatter
-    _, dense = em_iteration(params, ops, cache, 1e-6, {})
+    _, data, structure, params = _start(X, "full")
+    _, sparse = em_iteration(structure, params, data, 1e-6, Scratch())
+    monkeypatch.setattr(_full, "NEGLIGIBLE_RESPONSIBILITY", 0.0)  # every sample in every scatter
+    _, dense = em_iteration(structure, params, data, 1e-6, Scratch())
     np.testing.assert_allclose(sparse.covariances, dense.covariances, rtol=1e-13, atol=1e-15)
     # And the threshold is in use: leaving out samples that matter changes the result.
-    monkeypatch.setattr(_covariance, "_NEGLIGIBLE_RESPONSIBILITY", 0.2)
-    _, truncated = em_iteration(params, ops, cache, 1e-6, {})
+    monkeypatch.setattr(_full, "NEGLIGIBLE_RESPONSIBILITY", 0.2)
+    _, truncated = em_iteration(structure, params, data, 1e-6, Scratch())
     assert not np.allclose(truncated.covariances, dense.covariances, rtol=1e-6)
 
 
@@ -158,13 +160,14 @@ def test_an_iteration_holds_no_samples_by_components_array(covariance_type):
     rng = np.random.RandomState(0)
     n_samples, n_components = 40000, 20
     X = rng.normal(size=(n_samples, 2))
-    _, _, ops, params = _start(X[:2000], covariance_type, n_components=n_components)
-    cache = ops.prepare(X, X.mean(axis=0))
-    work = {}
-    em_iteration(params, ops, cache, 1e-6, work)  # the reusable buffers are allocated here
+    _, _, structure, params = _start(X[:2000], covariance_type, n_components=n_components)
+    data = FitData.from_samples(X, X.mean(axis=0))
+    structure.prepare(data)
+    scratch = Scratch()
+    em_iteration(structure, params, data, 1e-6, scratch)  # the reusable buffers are allocated here
     tracemalloc.start()
     try:
-        em_iteration(params, ops, cache, 1e-6, work)
+        em_iteration(structure, params, data, 1e-6, scratch)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

@@ -27,7 +27,7 @@ from typing import Any, Iterator, NamedTuple
 import numpy as np
 from sklearn.decomposition import PCA
 
-from gmmlab.mixture import COVARIANCE_TYPES, GaussianMixture
+from gmmlab.mixture import COVARIANCE_TYPES, GaussianMixture, get_structure
 
 __all__ = ["FORMAT_VERSION", "LoadedModel", "ModelFileError", "atomic_path", "load_model", "save_model"]
 
@@ -354,18 +354,14 @@ def _check_metadata(path: Path, meta: dict) -> None:
             fail(f"generator image_shape {shape!r} does not match the PCA's {meta['pca']['n_features']} pixels")
 
 
-def _covariance_shape(covariance_type: str, k: int, d: int) -> tuple[int, ...]:
-    return {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}[covariance_type]
-
-
 def _check_arrays(path: Path, meta: dict, arrays: dict[str, np.ndarray]) -> None:
     k, d, cov = meta["n_components"], meta["n_features"], meta["covariance_type"]
     expected = {
         "weights": (k,),
         "means": (k, d),
-        "covariances": _covariance_shape(cov, k, d),
-        "precisions": _covariance_shape(cov, k, d),
-        "precisions_cholesky": _covariance_shape(cov, k, d),
+        "covariances": get_structure(cov).covariance_shape(k, d),
+        "precisions": get_structure(cov).covariance_shape(k, d),
+        "precisions_cholesky": get_structure(cov).covariance_shape(k, d),
         "lower_bounds": None,
     }
     if meta["pca_present"]:

@@ -28,10 +28,18 @@ from sklearn.utils import check_array, check_random_state
 from threadpoolctl import threadpool_limits
 
 from ._validation import check_choice, check_float, check_int
-from .mixture import COVARIANCE_TYPES, SingularCovarianceError
-from .mixture._covariance import COVARIANCE_OPS, e_step, estimate_gaussian_parameters
-from .mixture._em import MixtureParams, run_em
-from .mixture._init import INIT_METHODS, initial_responsibilities
+from .mixture import (
+    COVARIANCE_TYPES,
+    n_mixture_parameters as _n_params,
+    INIT_METHODS,
+    FitData,
+    SingularCovarianceError,
+    criteria,
+    fit_em,
+    get_structure,
+    initial_params,
+    initial_responsibilities,
+)
 
 __all__ = [
     "COLUMNS",
@@ -174,73 +182,47 @@ def _check_n_jobs(n_jobs, owner: str):
 # the work of one task: every fit of one (K, seed)
 
 
-def _n_parameters(ops, n_components: int, n_features: int) -> int:
-    return int(ops.n_parameters(n_components, n_features) + n_components * n_features + n_components - 1)
-
-
-def _initial_params(X, shift, resp, reg_covar, ops) -> MixtureParams:
-    """Starting parameters from initial responsibilities, built as GaussianMixture builds them.
-
-    The M-step runs on the uncentred data and the weights are not renormalised, as in scikit-learn; the parity
-    test with independent GaussianMixture fits guards that the two stay the same.
-    """
-    nk, means, covariances = estimate_gaussian_parameters(X, resp, reg_covar, ops, {})
-    return MixtureParams(nk / X.shape[0], means - shift, covariances, ops.precision_cholesky(covariances))
-
-
-def _gmm_row(X, params, ops, n_params):
-    """Criteria of fitted parameters, computed exactly as GaussianMixture.bic/aic/icl/score do, in one E-step."""
-    n_samples = X.shape[0]
-    shift = params.weights @ params.means
-    log_prob, resp = e_step(X - shift, params.weights, params.means - shift, params.precisions_cholesky, ops, {})
-    mean_log_likelihood = float(log_prob.mean())
-    entropy = -np.sum(resp * np.log(np.clip(resp, np.finfo(resp.dtype).tiny, None)))
-    return {
-        "bic": float(-2 * mean_log_likelihood * n_samples + n_params * np.log(n_samples)),
-        "aic": float(-2 * mean_log_likelihood * n_samples + 2 * n_params),
-        "icl": float(-2 * log_prob.sum() + n_params * np.log(n_samples) + 2 * entropy),
-        "log_likelihood": mean_log_likelihood,
-    }
-
-
 def _fit_gmm_shared_init(X, n_components: int, covariance_types: Sequence[str], random_state: int, params: dict):
     """Fit one K and seed for every covariance type, computing the initialisation once.
 
     The initial responsibilities depend on the data, K, ``init_params`` and the random stream, never on the
     covariance type: they are drawn once (one per restart, from one stream, as GaussianMixture draws them) and
-    every covariance type starts EM from them. Each row equals ``GaussianMixture(n_components=K,
-    covariance_type=t, random_state=random_state, **params).fit(X)`` exactly.
+    every covariance type starts EM from them, on one centred copy of the data. Each row equals
+    ``GaussianMixture(n_components=K, covariance_type=t, random_state=random_state, **params).fit(X)`` exactly:
+    both call the engine's ``fit_em``.
     """
     start = time.perf_counter()
     rng = check_random_state(random_state)
     n_init = params["n_init"]
-    responsibilities = [initial_responsibilities(X, n_components, params["init_params"], rng) for _ in range(n_init)]
-    init_seconds = (time.perf_counter() - start) / len(covariance_types)
     shift = X.mean(axis=0)
-    X_centred = X - shift
+    data = FitData.from_samples(X, shift)
+    X_centred = data.samples()
+    responsibilities = [
+        initial_responsibilities(X_centred, n_components, params["init_params"], rng) for _ in range(n_init)
+    ]
+    init_seconds = (time.perf_counter() - start) / len(covariance_types)
     rows = []
     for covariance_type in covariance_types:
         start = time.perf_counter()
-        ops = COVARIANCE_OPS[covariance_type]
-        n_params = _n_parameters(ops, n_components, X.shape[1])
-        row = {"covariance_type": covariance_type, "n_params": n_params}
+        structure = get_structure(covariance_type)
+        row = {"covariance_type": covariance_type}
         try:
-            result = run_em(
-                X_centred,
+            result = fit_em(
+                data,
                 shift,
-                lambda restart: _initial_params(X, shift, responsibilities[restart], params["reg_covar"], ops),
-                ops,
+                lambda restart: initial_params(structure, X_centred, responsibilities[restart], params["reg_covar"]),
+                structure,
                 n_init=n_init,
                 tol=params["tol"],
                 max_iter=params["max_iter"],
                 reg_covar=params["reg_covar"],
-                cache=ops.prepare(X_centred),
             )
-            row.update(_gmm_row(X, result.params, ops, n_params))
+            row.update(criteria(structure, result.params.shifted(-shift), data))
             row.update(n_iter=int(result.n_iter), converged=bool(result.converged))
         except SingularCovarianceError:
             # One degenerate fit (a collapsed component at a large K) must not sink the whole sweep.
             row.update(n_iter=0, converged=False)
+        row.setdefault("n_params", _n_params(structure, n_components, X.shape[1]))
         row["fit_seconds"] = time.perf_counter() - start + init_seconds
         rows.append(row)
     return rows

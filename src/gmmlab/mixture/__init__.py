@@ -1,8 +1,39 @@
-"""The EM engine: :class:`GaussianMixture` and the covariance math it dispatches on."""
+"""The EM engine: :class:`GaussianMixture`, the covariance structures it dispatches on, and the one EM loop.
 
-from ._covariance import COVARIANCE_OPS, SingularCovarianceError
+Public engine names (what the sweep, the plots and persistence use): :data:`COVARIANCE_TYPES`,
+:func:`get_structure` (the :class:`CovarianceStructure` of a covariance type: layouts, parameter counts, the
+E- and M-steps), :class:`FitData`, :class:`MixtureParams`, :class:`SufficientStatistics`, :func:`fit_em`,
+:func:`initial_params`, :func:`criteria`, :func:`e_step`, :func:`n_mixture_parameters`, :func:`one_thread`.
+See ``docs/architecture.md``.
+"""
+
+from ._em import EMResult, chunk_statistics, criteria, e_step, fit_em, initial_params, m_step, most_probable_component
 from ._gaussian_mixture import GaussianMixture
+from ._init import INIT_METHODS, initial_responsibilities
+from ._registry import COVARIANCE_TYPES, STRUCTURES, get_structure, n_mixture_parameters
+from ._structure import CovarianceStructure, FitData, MixtureParams, SingularCovarianceError, SufficientStatistics
+from ._threads import one_thread
 
-COVARIANCE_TYPES = tuple(COVARIANCE_OPS)
-
-__all__ = ["GaussianMixture", "COVARIANCE_TYPES", "SingularCovarianceError"]
+__all__ = [
+    "COVARIANCE_TYPES",
+    "INIT_METHODS",
+    "STRUCTURES",
+    "CovarianceStructure",
+    "EMResult",
+    "FitData",
+    "GaussianMixture",
+    "MixtureParams",
+    "SingularCovarianceError",
+    "SufficientStatistics",
+    "chunk_statistics",
+    "criteria",
+    "e_step",
+    "fit_em",
+    "get_structure",
+    "initial_params",
+    "initial_responsibilities",
+    "m_step",
+    "most_probable_component",
+    "n_mixture_parameters",
+    "one_thread",
+]

@@ -14,9 +14,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_choice, check_data, check_float, check_int
 from ..history import History
-from ._covariance import COVARIANCE_OPS, e_step, estimate_gaussian_parameters, most_probable_component, one_thread
-from ._em import MixtureParams, run_em
+from ._em import criteria, e_step, fit_em, initial_params, most_probable_component
 from ._init import INIT_METHODS, initial_responsibilities
+from ._registry import COVARIANCE_TYPES, get_structure, n_mixture_parameters
+from ._structure import FitData, MixtureParams
+from ._threads import one_thread
 
 __all__ = ["GaussianMixture"]
 
@@ -139,7 +141,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     def _check_parameters(self, n_samples: int, n_features: int, dtype):
         owner = type(self).__name__
         check_int("n_components", self.n_components, 1, owner)
-        check_choice("covariance_type", self.covariance_type, tuple(COVARIANCE_OPS), owner)
+        check_choice("covariance_type", self.covariance_type, COVARIANCE_TYPES, owner)
         check_float("tol", self.tol, 0.0, owner)
         check_float("reg_covar", self.reg_covar, 0.0, owner)
         check_int("max_iter", self.max_iter, 0, owner)
@@ -166,7 +168,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if self.means_init is not None:
             inits["means"] = _as_array("means_init", self.means_init, (k, d), dtype, owner)
         if self.precisions_init is not None:
-            shape = COVARIANCE_OPS[self.covariance_type].covariance_shape(k, d)
+            shape = get_structure(self.covariance_type).covariance_shape(k, d)
             precisions = _as_array("precisions_init", self.precisions_init, shape, dtype, owner)
             if self.covariance_type in ("full", "tied"):
                 if not np.allclose(precisions, np.swapaxes(precisions, -1, -2)):
@@ -207,27 +209,24 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             return self._fit(X, inits)
 
     def _fit(self, X, inits):
-        ops = COVARIANCE_OPS[self.covariance_type]
+        structure = get_structure(self.covariance_type)
         do_init = not (self.warm_start and hasattr(self, "converged_"))
         n_init = self.n_init if do_init else 1
         random_state = check_random_state(self.random_state)
         shift = X.mean(axis=0)
+        data = FitData.from_samples(X, shift)
+        X_centred = data.samples()  # a (n, d) view: the engine keeps one centred copy of the data
 
         if do_init:
             need_resp = not {"weights", "means", "precisions"} <= inits.keys()
 
-            def start(restart):
+            def initialize(restart):
                 resp = None
                 if need_resp:
-                    resp = initial_responsibilities(X, self.n_components, self.init_params, random_state)
-                return self._initial_params(X, shift, resp, inits, ops)
-
-            # The first initialisation (a KMeans run) happens before the centred copy of the data exists, so the
-            # two never coexist in memory.
-            first = start(0)
-
-            def initialize(restart):
-                return first if restart == 0 else start(restart)
+                    # On the centred data: a start must not depend on where the data sit (k-means++ distances
+                    # lose every digit on data far from the origin).
+                    resp = initial_responsibilities(X_centred, self.n_components, self.init_params, random_state)
+                return self._initial_params(X_centred, shift, resp, inits, structure)
 
             start_lower_bound = -np.inf
         else:
@@ -238,21 +237,18 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
             start_lower_bound = self.lower_bound_
 
-        cache = ops.prepare(X, shift)
-        X_centred = cache["features"].T  # a view: the engine keeps one centred copy of the data
         history = None
         if self.record_history:
             history = History(model="gmm", objective_name="log_likelihood", covariance_type=self.covariance_type)
-        result = run_em(
-            X_centred,
+        result = fit_em(
+            data,
             shift,
             initialize,
-            ops,
+            structure,
             n_init=n_init,
             tol=self.tol,
             max_iter=self.max_iter,
             reg_covar=self.reg_covar,
-            cache=cache,
             start_lower_bound=start_lower_bound,
             history=history,
             history_max_cells=self.history_max_cells,
@@ -272,52 +268,45 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.covariances_ = (
             params.covariances
             if params.covariances is not None
-            else ops.covariances_from_cholesky(params.precisions_cholesky)
+            else structure.covariances_from_cholesky(params.precisions_cholesky)
         )
-        self.precisions_ = ops.precisions(params.precisions_cholesky)
+        self.precisions_ = structure.precisions(params.precisions_cholesky)
         self.converged_ = result.converged
         self.n_iter_ = result.n_iter
         self.lower_bound_ = result.lower_bound
         self.lower_bounds_ = result.lower_bounds
         self.history_ = history
         # A final E-step, so that fit_predict(X) always equals fit(X).predict(X).
-        return most_probable_component(
-            X_centred, params.weights, params.means - shift, params.precisions_cholesky, ops, cache
-        )
+        return most_probable_component(structure, params.shifted(-shift), data)
 
-    def _initial_params(self, X, shift, resp, inits, ops):
-        """The starting parameters in centred coordinates, as scikit-learn's ``_initialize`` builds them."""
-        weights = means = covariances = None
+    def _initial_params(self, X_centred, shift, resp, inits, structure):
+        """The starting parameters in centred coordinates: from ``resp`` (n, K), overridden by user inits."""
+        weights = means = covariances = precisions_cholesky = None
         if resp is not None:
-            # On the uncentred data: with k-means++ or random_from_data most rows of resp are zero, and the tied
-            # estimate (gram matrix minus the means' outer products) is then not translation invariant.
-            nk, means, covariances = estimate_gaussian_parameters(X, resp, self.reg_covar, ops, {})
-            means = means - shift
-            weights = nk / X.shape[0]  # not renormalised, as in scikit-learn
+            start = initial_params(structure, X_centred, resp, self.reg_covar)
+            weights, means, covariances, precisions_cholesky = start.weights, start.means, start.covariances, (
+                start.precisions_cholesky
+            )
         weights = inits.get("weights", weights)
         means = inits["means"] - shift if "means" in inits else means
         if "precisions" in inits:
-            precisions_cholesky = ops.precision_cholesky_from_precisions(inits["precisions"])
+            precisions_cholesky = structure.precision_cholesky_from_precisions(inits["precisions"])
             covariances = None
-        else:
-            precisions_cholesky = ops.precision_cholesky(covariances)
         return MixtureParams(weights, means, covariances, precisions_cholesky)
 
     # ------------------------------------------------------------------------------------------------ inference
 
-    def _centred(self, X):
-        """(X centred on the mixture's mean, as a (n, d) view, the engine's cache of it, shift, ops)."""
+    def _fitted_data(self, X):
+        """(``X`` as the engine's centred data, the centred parameters, the structure), for the exact passes."""
         check_is_fitted(self)
         X = check_data(self, X, reset=False)
-        ops = COVARIANCE_OPS[self.covariance_type]
         shift = self.weights_ @ self.means_
-        cache = ops.prepare(X, shift)
-        return cache["features"].T, cache, shift, ops
+        params = MixtureParams(self.weights_, self.means_ - shift, self.covariances_, self.precisions_cholesky_)
+        return FitData.from_samples(X, shift), params, get_structure(self.covariance_type)
 
     def _log_prob_and_resp(self, X):
-        X_centred, cache, shift, ops = self._centred(X)
-        with one_thread():
-            return e_step(X_centred, self.weights_, self.means_ - shift, self.precisions_cholesky_, ops, cache)
+        data, params, structure = self._fitted_data(X)
+        return e_step(structure, params, data)
 
     def score_samples(self, X):
         """Log-density of every sample under the mixture, shape (n_samples,)."""
@@ -329,20 +318,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def predict(self, X):
         """The most probable component of every sample, shape (n_samples,)."""
-        X_centred, cache, shift, ops = self._centred(X)
-        with one_thread():
-            return most_probable_component(
-                X_centred, self.weights_, self.means_ - shift, self.precisions_cholesky_, ops, cache
-            )
+        data, params, structure = self._fitted_data(X)
+        return most_probable_component(structure, params, data)
 
     def predict_proba(self, X):
         """Posterior probability (responsibility) of every component for every sample, shape (n, K)."""
         return self._log_prob_and_resp(X)[1]
 
     def _n_parameters(self) -> int:
-        n_features = self.means_.shape[1]
-        covariance = COVARIANCE_OPS[self.covariance_type].n_parameters(self.n_components, n_features)
-        return int(covariance + self.n_components * n_features + self.n_components - 1)
+        return n_mixture_parameters(get_structure(self.covariance_type), self.n_components, self.means_.shape[1])
 
     @property
     def n_parameters_(self) -> int:
@@ -350,18 +334,20 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         check_is_fitted(self)
         return self._n_parameters()
 
+    def _criteria(self, X) -> dict:
+        data, params, structure = self._fitted_data(X)
+        return criteria(structure, params, data)
+
     def bic(self, X) -> float:
         """Bayesian information criterion, scikit-learn's sign: ``-2 log L + p ln n``; lower is better.
 
         R mclust reports the opposite sign (``2 log L - p ln n``, higher is better).
         """
-        X = check_data(self, X, reset=False)
-        return -2 * self.score(X) * X.shape[0] + self._n_parameters() * np.log(X.shape[0])
+        return self._criteria(X)["bic"]
 
     def aic(self, X) -> float:
         """Akaike information criterion ``-2 log L + 2 p``; lower is better."""
-        X = check_data(self, X, reset=False)
-        return -2 * self.score(X) * X.shape[0] + 2 * self._n_parameters()
+        return self._criteria(X)["aic"]
 
     def icl(self, X) -> float:
         """Integrated completed likelihood, BIC plus twice the entropy of the responsibilities; lower is better.
@@ -369,14 +355,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         ``ICL = BIC + 2 * sum_i sum_k -r_ik log r_ik`` (Biernacki, Celeux & Govaert 2000), the sign convention of
         :meth:`bic`. It penalises components that overlap, so it tends to pick fewer, better separated ones.
         """
-        X = check_data(self, X, reset=False)
-        log_prob, resp = self._log_prob_and_resp(X)
-        logs = np.clip(resp, np.finfo(resp.dtype).tiny, None)  # one (n, K) temporary, not three
-        np.log(logs, out=logs)
-        logs *= resp
-        entropy = -np.sum(logs)
-        n_samples = X.shape[0]
-        return float(-2 * log_prob.sum() + self._n_parameters() * np.log(n_samples) + 2 * entropy)
+        return self._criteria(X)["icl"]
 
     def sample(self, n_samples: int = 1, random_state=None, component: Optional[int] = None):
         """Draw new samples from the fitted mixture (or from one of its components).
@@ -400,8 +379,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         check_is_fitted(self)
         n_samples = check_int("n_samples", n_samples, 1, type(self).__name__)
         rng = check_random_state(random_state)
-        n_features = self.means_.shape[1]
-        ops = COVARIANCE_OPS[self.covariance_type]
+        structure = get_structure(self.covariance_type)
         if component is not None:
             if isinstance(component, bool) or not isinstance(component, numbers.Integral) or not (
                 0 <= component < self.n_components
@@ -418,9 +396,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         for k, count in enumerate(counts):
             if count == 0:
                 continue
-            covariance = ops.component_covariance(self.covariances_, k, n_features)
-            factor = np.linalg.cholesky(covariance)
-            pieces.append(self.means_[k] + rng.standard_normal((count, n_features)) @ factor.T)
+            pieces.append(structure.sample_component(rng, self.means_, self.covariances_, k, count))
             labels.append(np.full(count, k))
         X = np.concatenate(pieces).astype(self.means_.dtype, copy=False)
         y = np.concatenate(labels)

@@ -17,8 +17,7 @@ from matplotlib.colors import ListedColormap, to_rgba
 from matplotlib.patches import Ellipse
 from scipy.optimize import linear_sum_assignment
 
-from ..mixture import COVARIANCE_TYPES
-from ..mixture._covariance import COVARIANCE_OPS, e_step
+from ..mixture import COVARIANCE_TYPES, FitData, MixtureParams, e_step, get_structure
 
 __all__ = [
     "plot_data",
@@ -137,22 +136,14 @@ def full_covariances(covariances, covariance_type: str, n_components: int, n_fea
         valid = ", ".join(repr(c) for c in COVARIANCE_TYPES)
         raise ValueError(f"covariance_type must be one of {valid}; got {covariance_type!r}.")
     c = np.asarray(covariances, dtype=float)
-    k, d = n_components, n_features
-    expected = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}[covariance_type]
+    structure = get_structure(covariance_type)
+    expected = structure.covariance_shape(n_components, n_features)
     if c.shape != expected:
         raise ValueError(
-            f"covariances of a {covariance_type!r} mixture with {k} components in {d} features must have shape "
-            f"{expected}, got {c.shape}."
+            f"covariances of a {covariance_type!r} mixture with {n_components} components in {n_features} features "
+            f"must have shape {expected}, got {c.shape}."
         )
-    if covariance_type == "full":
-        return c.copy()
-    if covariance_type == "tied":
-        return np.broadcast_to(c, (k, d, d)).copy()
-    if covariance_type == "diag":
-        out = np.zeros((k, d, d))
-        out[:, np.arange(d), np.arange(d)] = c
-        return out
-    return c[:, None, None] * np.eye(d)
+    return structure.full_covariances(c, n_components, n_features)
 
 
 def _mixture_parameters(model, covariance_type: Optional[str] = None) -> tuple:
@@ -192,12 +183,12 @@ def _mixture_parameters(model, covariance_type: Optional[str] = None) -> tuple:
 
 def _responsibilities_from_parameters(X, means, covariances, weights, covariance_type: str) -> np.ndarray:
     """Posterior probability of every component for every row of ``X``, shape (n_samples, n_components)."""
-    ops = COVARIANCE_OPS[covariance_type]
+    structure = get_structure(covariance_type)
     shift = X.mean(axis=0)
-    X_centred = X - shift
-    precisions_cholesky = ops.precision_cholesky(np.asarray(covariances, dtype=float))
+    covariances = np.asarray(covariances, dtype=float)
     weights = np.clip(np.asarray(weights, dtype=float), np.finfo(float).tiny, None)
-    _, resp = e_step(X_centred, weights, means - shift, precisions_cholesky, ops, ops.prepare(X_centred))
+    params = MixtureParams(weights, means - shift, covariances, structure.precision_cholesky(covariances))
+    _, resp = e_step(structure, params, FitData.from_samples(X, shift))
     return resp
 
 
