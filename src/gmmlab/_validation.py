@@ -191,7 +191,7 @@ def check_images(
         )
     if X.shape[0] < min_images or 0 in X.shape[1:]:
         raise ValueError(
-            f"{prefix}{name} must hold at least {min_images} image(s) with at least one pixel; got shape {X.shape}."
+            f"{prefix}{name} must hold n >= {min_images} images of at least one pixel each; got shape {X.shape}."
         )
     if X.ndim == 3:
         shape = tuple(int(s) for s in X.shape[1:])

@@ -65,9 +65,12 @@ def parse_k(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(
             f"invalid K grid {text!r}; use a number (5), an inclusive range (1:30, 2:30:2) or a list (2,4,8)"
         ) from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"invalid K grid {text!r}; every K must be >= 1 and the grid non-empty")
-    return sorted(set(values))
+    from gmmlab._validation import check_n_components_grid
+
+    try:
+        return check_n_components_grid(values, name="K")
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"invalid K grid {text!r}: {error}") from None
 
 
 def _positive_int(text: str) -> int:
@@ -116,16 +119,21 @@ def _pca(text: str) -> int | float:
 
 
 def _covariances(text: str) -> list[str]:
-    from gmmlab.mixture import COVARIANCE_TYPES
+    from gmmlab._validation import check_covariance_types
 
-    values = [v.strip() for v in text.split(",") if v.strip()]
-    bad = [v for v in values if v not in COVARIANCE_TYPES]
-    if bad or not values:
-        raise argparse.ArgumentTypeError(
-            f"unknown covariance type {', '.join(bad) or repr(text)}; choose from {', '.join(COVARIANCE_TYPES)} "
-            "(comma-separated)"
-        )
-    return list(dict.fromkeys(values))
+    try:
+        return check_covariance_types([v.strip() for v in text.split(",") if v.strip()], name="--covariance")
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{error} (comma-separated)") from None
+
+
+def _covariance(text: str) -> str:
+    from gmmlab._validation import check_covariance_types
+
+    try:
+        return check_covariance_types([text], name="--covariance")[0]
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -237,15 +245,16 @@ def _check_out(path: str, suffixes: Sequence[str]) -> Path:
     return out
 
 
-def _project(X: np.ndarray, n_pca, seed: int):
+def _project(X: np.ndarray, n_pca):
+    """X in its first ``n_pca`` principal components (the image pipeline, on every sample) and the PCA."""
     if n_pca is None:
         return X, None
-    from sklearn.decomposition import PCA
+    from gmmlab.pipeline import ImagePipeline
 
     if isinstance(n_pca, int) and n_pca > min(X.shape):
         raise UsageError(f"--pca {n_pca}: the data has only {X.shape[0]} samples and {X.shape[1]} features")
-    pca = PCA(n_components=n_pca, svd_solver="covariance_eigh").fit(X)
-    return pca.transform(X), pca
+    pipeline = ImagePipeline(n_pca, subsample_size=None, owner="--pca").fit(X)
+    return pipeline.X_pca_, pipeline.pca_
 
 
 def _cmd_sweep(args) -> int:
@@ -257,7 +266,7 @@ def _cmd_sweep(args) -> int:
     X, _ = load_data(args.data, args.data_dir)
     if max(args.k) > X.shape[0]:
         raise UsageError(f"--k goes up to {max(args.k)} but the data has only {X.shape[0]} samples")
-    X, pca = _project(X, args.pca, args.seed)
+    X, pca = _project(X, args.pca)
     criterion = args.criterion or ("inertia" if args.model == "kmeans" else "bic")
     if (criterion == "inertia") != (args.model == "kmeans"):
         raise UsageError(f"--criterion {criterion} does not apply to --model {args.model}")
@@ -307,7 +316,7 @@ def _cmd_fit(args) -> int:
     X, _ = load_data(args.data, args.data_dir)
     if args.k > X.shape[0]:
         raise UsageError(f"--k {args.k} exceeds the {X.shape[0]} samples of the data")
-    Z, pca = _project(X, args.pca, args.seed)
+    Z, pca = _project(X, args.pca)
     gm = GaussianMixture(
         n_components=args.k, covariance_type=args.covariance, n_init=args.n_init, random_state=args.seed
     ).fit(Z)
@@ -422,6 +431,12 @@ def _cmd_data_info(args) -> int:
 # --------------------------------------------------------------------------------------------------------------
 
 
+def _covariance_names() -> tuple[str, ...]:
+    from gmmlab.mixture import COVARIANCE_TYPES
+
+    return COVARIANCE_TYPES
+
+
 def _formatter(prog):
     return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
 
@@ -479,7 +494,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=parse_k, default=parse_k("1:20"), metavar="GRID",
                    help="K values: 1:30 (inclusive), 2:30:2 or 2,4,8 (default: 1:20)")
     p.add_argument("--covariance", type=_covariances, default=["full"], metavar="TYPES",
-                   help="comma-separated covariance types among full, tied, diag, spherical (default: full)")
+                   help="comma-separated covariance types among " + ", ".join(_covariance_names())
+                   + " (default: full)")
     p.add_argument("--seeds", type=_positive_int, default=3, metavar="N", help="fits per K (default: 3)")
     p.add_argument("--pca", type=_pca, metavar="N", help="project on N principal components first "
                    "(or a share such as 0.9 of the variance)")
@@ -504,8 +520,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("data", metavar="DATA", help="fashion-mnist[:train|test][:N], a .npy or a .csv file")
     p.add_argument("--k", type=_positive_int, required=True, metavar="K", help="number of components")
-    p.add_argument("--covariance", choices=("full", "tied", "diag", "spherical"), default="full",
-                   help="default: full")
+    p.add_argument("--covariance", type=_covariance, default="full", metavar="TYPE",
+                   help="one of the covariance types listed by 'gmmlab sweep --help' (default: full)")
     p.add_argument("--pca", type=_pca, metavar="N", help="fit in N principal components (or a share such as 0.9)")
     p.add_argument("--n-init", type=_positive_int, default=1, metavar="N", help="EM restarts (default: 1)")
     p.add_argument("--seed", type=_seed, default=0, metavar="N", help="random seed (default: 0)")

@@ -9,7 +9,8 @@
 - :func:`held_out_log_likelihood`, and :func:`evaluate_samples` / :func:`evaluate_generator` for all of them in one
   table.
 
-Every function takes images as (n, height, width) or (n, n_pixels) arrays and flattens them.
+Every function takes images as (n, height, width) or (n, n_pixels) arrays and flattens them; uint8 pixels are
+divided by 255, float pixels are used as given.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.utils import check_random_state
 
-from gmmlab._validation import check_float, check_int
-from gmmlab.data.fashion_mnist import FASHION_MNIST_CLASSES
+from gmmlab._validation import check_float, check_images, check_int
+from gmmlab.pipeline import exact_pca, fit_pca
 
 __all__ = [
     "NDBResult",
@@ -45,23 +46,6 @@ __all__ = [
     "evaluate_samples",
     "evaluate_generator",
 ]
-
-
-def _flat(name: str, images, owner: str) -> np.ndarray:
-    X = np.asarray(images)
-    if X.ndim not in (2, 3) or X.shape[0] == 0:
-        raise ValueError(
-            f"{owner}: {name} must be images of shape (n, height, width) or (n, n_pixels) with n >= 1, "
-            f"got shape {X.shape}."
-        )
-    if X.dtype.kind not in "fiu":
-        raise ValueError(f"{owner}: {name} must be numeric, got dtype {X.dtype}.")
-    X = X.reshape(X.shape[0], -1)
-    if X.dtype.kind != "f":
-        X = X.astype(np.float32)
-    if not np.isfinite(X).all():
-        raise ValueError(f"{owner}: {name} contains NaN or infinity; drop or repair those images first.")
-    return X
 
 
 def _same_width(owner: str, **arrays: np.ndarray) -> None:
@@ -132,8 +116,8 @@ def ndb(reference, query, n_bins: int = 100, alpha: float = 0.05, random_state=N
     NDBResult
     """
     owner = "ndb"
-    R = _flat("reference", reference, owner)
-    Q = _flat("query", query, owner)
+    R = check_images(reference, owner, "reference", dtype=np.float32)[0]
+    Q = check_images(query, owner, "query", dtype=np.float32)[0]
     _same_width(owner, reference=R, query=Q)
     alpha = check_float("alpha", alpha, 0.0, owner, strict=True)
     if alpha >= 1:
@@ -176,7 +160,7 @@ def ndb_bins(reference, n_bins: int = 100, random_state=None) -> KMeans:
     data, not to be the best clustering. Pass the result to :func:`ndb` as ``bins`` to reuse it.
     """
     owner = "ndb_bins"
-    R = _flat("reference", reference, owner)
+    R = check_images(reference, owner, "reference", dtype=np.float32)[0]
     n_bins = check_int("n_bins", n_bins, 2, owner)
     if n_bins > R.shape[0]:
         raise ValueError(f"{owner}: n_bins={n_bins} exceeds the {R.shape[0]} reference images; use fewer bins.")
@@ -213,8 +197,8 @@ def nearest_neighbour_distances(queries, references, chunk_size: int = 2048) -> 
     ndarray of shape (n_q,)
     """
     owner = "nearest_neighbour_distances"
-    Q = _flat("queries", queries, owner).astype(np.float32, copy=False)
-    R = _flat("references", references, owner).astype(np.float32, copy=False)
+    Q = check_images(queries, owner, "queries", dtype=np.float32)[0].astype(np.float32, copy=False)
+    R = check_images(references, owner, "references", dtype=np.float32)[0].astype(np.float32, copy=False)
     _same_width(owner, queries=Q, references=R)
     chunk_size = check_int("chunk_size", chunk_size, 1, owner)
     r_norms = np.einsum("ij,ij->i", R, R)
@@ -281,9 +265,9 @@ def memorisation(
     MemorisationResult
     """
     owner = "memorisation"
-    G = _flat("generated", generated, owner)
-    T = _flat("train", train, owner)
-    H = _flat("test", test, owner)
+    G = check_images(generated, owner, "generated", dtype=np.float32)[0]
+    T = check_images(train, owner, "train", dtype=np.float32)[0]
+    H = check_images(test, owner, "test", dtype=np.float32)[0]
     _same_width(owner, generated=G, train=T, test=H)
     if threshold is None:
         near_copy_quantile = check_float("near_copy_quantile", near_copy_quantile, 0.0, owner, strict=True)
@@ -321,7 +305,7 @@ def _feature_pca(real: np.ndarray, n_pca_components: int, pca, owner: str) -> PC
         raise ValueError(
             f"{owner}: n_pca_components={n_pca_components} exceeds min(n_real, n_pixels) = {limit}; use fewer."
         )
-    return PCA(n_components=n_pca_components, svd_solver="covariance_eigh").fit(real.astype(np.float64))
+    return fit_pca(real.astype(np.float64), n_pca_components)
 
 
 def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
@@ -355,8 +339,8 @@ def frechet_distance(real, generated, n_pca_components: int = 50, pca=None) -> f
     to zero: no complex parts to discard, unlike a general ``scipy.linalg.sqrtm``.
     """
     owner = "frechet_distance"
-    R = _flat("real", real, owner)
-    G = _flat("generated", generated, owner)
+    R = check_images(real, owner, "real", dtype=np.float32)[0]
+    G = check_images(generated, owner, "generated", dtype=np.float32)[0]
     _same_width(owner, real=R, generated=G)
     if R.shape[0] < 2 or G.shape[0] < 2:
         raise ValueError(f"{owner}: need at least 2 images in each set to estimate a covariance.")
@@ -392,8 +376,8 @@ def precision_recall(real, generated, k: int = 3, n_pca_components: int = 50, pc
     precision, recall : float
     """
     owner = "precision_recall"
-    R = _flat("real", real, owner)
-    G = _flat("generated", generated, owner)
+    R = check_images(real, owner, "real", dtype=np.float32)[0]
+    G = check_images(generated, owner, "generated", dtype=np.float32)[0]
     _same_width(owner, real=R, generated=G)
     k = check_int("k", k, 1, owner)
     if min(R.shape[0], G.shape[0]) <= k:
@@ -450,8 +434,8 @@ def train_image_classifier(train_images, train_labels, test_images, test_labels,
     test_accuracy : float
     """
     owner = "train_image_classifier"
-    X = _flat("train_images", train_images, owner)
-    Xt = _flat("test_images", test_images, owner)
+    X = check_images(train_images, owner, "train_images", dtype=np.float32)[0]
+    Xt = check_images(test_images, owner, "test_images", dtype=np.float32)[0]
     _same_width(owner, train_images=X, test_images=Xt)
     y, yt = np.asarray(train_labels), np.asarray(test_labels)
     if y.shape != (X.shape[0],) or yt.shape != (Xt.shape[0],):
@@ -462,13 +446,13 @@ def train_image_classifier(train_images, train_labels, test_images, test_labels,
     seed = check_random_state(random_state).randint(2**31 - 1)
     n_features = min(50, X.shape[1], X.shape[0])
     classifier = make_pipeline(
-        PCA(n_components=n_features, whiten=True, svd_solver="covariance_eigh"),
+        exact_pca(n_features, whiten=True),
         LogisticRegression(max_iter=1000, random_state=seed),
     ).fit(X, y)
     return classifier, float(classifier.score(Xt, yt))
 
 
-def class_histogram(generated, classifier, class_names: Sequence[str] = FASHION_MNIST_CLASSES) -> pd.Series:
+def class_histogram(generated, classifier, class_names: Sequence[str] | None = None) -> pd.Series:
     """Share of generated images that ``classifier`` assigns to each class.
 
     Parameters
@@ -476,15 +460,19 @@ def class_histogram(generated, classifier, class_names: Sequence[str] = FASHION_
     generated : images (n, height, width) or (n, n_pixels)
     classifier : fitted classifier of flattened images predicting class indices (see
         :func:`train_image_classifier`)
-    class_names : sequence of str, default=FASHION_MNIST_CLASSES
+    class_names : sequence of str, optional
+        Name of each class index (e.g. :data:`gmmlab.data.FASHION_MNIST_CLASSES`); by default the classifier's
+        ``classes_`` as text.
 
     Returns
     -------
     pandas.Series
         Indexed by class name, summing to 1.
     """
-    G = _flat("generated", generated, "class_histogram")
+    G = check_images(generated, "class_histogram", "generated", dtype=np.float32)[0]
     predicted = np.asarray(classifier.predict(G)).astype(int)
+    if class_names is None:
+        class_names = [str(c) for c in range(int(np.max(getattr(classifier, "classes_", predicted))) + 1)]
     counts = np.bincount(predicted, minlength=len(class_names))[: len(class_names)]
     return pd.Series(counts / G.shape[0], index=list(class_names), name="share")
 
@@ -511,7 +499,7 @@ def evaluate_samples(
     classifier=None,
     feature_pca=None,
     bins=None,
-    class_names: Sequence[str] = FASHION_MNIST_CLASSES,
+    class_names: Sequence[str] | None = None,
 ) -> dict:
     """Every sample-based measure of a set of images against the real test images.
 
@@ -530,7 +518,8 @@ def evaluate_samples(
         NDB bins fitted on ``test_images`` (:func:`ndb_bins`); by default fitted here with ``n_bins`` and
         ``random_state``. Reusing one set of bins and one ``feature_pca`` makes several models comparable and
         saves the clustering.
-    class_names : sequence of str
+    class_names : sequence of str, optional
+        Names of the classifier's class indices (see :func:`class_histogram`).
 
     Returns
     -------
@@ -538,7 +527,7 @@ def evaluate_samples(
         ``ndb``, ``ndb_over_k``, ``js``, ``frechet_distance``, ``precision``, ``recall``, ``memorisation_ratio``,
         ``near_copy_share``, ``classifier_accuracy`` and, with a classifier, one ``share_<class>`` per class.
     """
-    test = _flat("test_images", test_images, "evaluate_samples")
+    test = check_images(test_images, "evaluate_samples", "test_images", dtype=np.float32)[0]
     features = feature_pca if feature_pca is not None else _feature_pca(test, 50, None, "evaluate_samples")
     binned = ndb(test, samples, n_bins=n_bins, random_state=random_state, bins=bins)
     precision, recall = precision_recall(test, samples, pca=features)
@@ -574,6 +563,7 @@ def evaluate_generator(
     train_labels=None,
     feature_pca=None,
     bins=None,
+    class_names: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """All the measures of a fitted :class:`~gmmlab.generative.GMMImageGenerator` in one row.
 
@@ -593,6 +583,8 @@ def evaluate_generator(
     train_labels : labels of ``train_images``, optional
     feature_pca, bins : optional
         Shared feature space and NDB bins, see :func:`evaluate_samples`.
+    class_names : sequence of str, optional
+        Names of the classifier's class indices (see :func:`class_histogram`).
 
     Returns
     -------
@@ -604,7 +596,7 @@ def evaluate_generator(
     owner = "evaluate_generator"
     if not hasattr(generator, "gmm_"):
         raise ValueError(f"{owner}: generator must be a fitted GMMImageGenerator; call fit() first.")
-    train = _flat("train_images", train_images, owner)
+    train = check_images(train_images, owner, "train_images", dtype=np.float32)[0]
     indices = generator.subsample_indices_
     if indices.size and indices.max() >= train.shape[0]:
         raise ValueError(
@@ -634,6 +626,7 @@ def evaluate_generator(
             classifier=classifier,
             feature_pca=feature_pca,
             bins=bins,
+            class_names=class_names,
         )
     )
     return pd.DataFrame([row])

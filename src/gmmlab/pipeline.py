@@ -33,19 +33,25 @@ from ._validation import (
     check_n_jobs,
 )
 
-__all__ = ["ImagePipeline", "fit_pca", "subsample", "ComponentStudy", "gmm_vs_gaussian_components"]
+__all__ = ["ImagePipeline", "exact_pca", "fit_pca", "subsample", "ComponentStudy", "gmm_vs_gaussian_components"]
 
 _SEED_MAX = 2**31 - 1
 
 
-def fit_pca(X: np.ndarray, n_components: Union[int, float, None]) -> PCA:
-    """Fit the exact PCA gmmlab uses everywhere on ``X`` of shape (n_samples, n_features).
+def exact_pca(n_components: Union[int, float, None] = None, **params: Any) -> PCA:
+    """The (unfitted) exact PCA gmmlab uses everywhere.
 
     ``svd_solver="covariance_eigh"``: the eigendecomposition of the (n_features, n_features) covariance matrix,
     exact (unlike the randomized solver scikit-learn picks for large data) and fast when n_samples >> n_features.
-    ``n_components`` is an int, a share of variance in (0, 1) or None (all components).
+    ``n_components`` is an int, a share of variance in (0, 1) or None (all components); ``params`` go to
+    :class:`sklearn.decomposition.PCA` (e.g. ``whiten=True``).
     """
-    return PCA(n_components=n_components, svd_solver="covariance_eigh").fit(X)
+    return PCA(n_components=n_components, svd_solver="covariance_eigh", **params)
+
+
+def fit_pca(X: np.ndarray, n_components: Union[int, float, None] = None) -> PCA:
+    """:func:`exact_pca` fitted on ``X`` of shape (n_samples, n_features)."""
+    return exact_pca(n_components).fit(X)
 
 
 def subsample(n_items: int, size: Optional[int], labels=None, random_state=None, owner: str = "") -> np.ndarray:
@@ -182,7 +188,8 @@ class ImagePipeline:
         size = self.check_sizes(*X.shape)
         self._rng = check_random_state(self.random_state)
         self.indices_ = subsample(X.shape[0], size, labels, self._rng, self.owner)
-        pixels = np.asarray(as_float_pixels(X[self.indices_]), dtype=np.float64)
+        rows = X if size == X.shape[0] else X[self.indices_]  # every image: no copy of the data set
+        pixels = np.asarray(as_float_pixels(rows), dtype=np.float64)
         self.pca_ = fit_pca(pixels, self.n_pca_components)
         self.X_pca_ = self.pca_.transform(pixels)
         self.n_pca_components_ = int(self.pca_.n_components_)

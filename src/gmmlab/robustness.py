@@ -20,7 +20,7 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
-from ._validation import check_int
+from ._validation import check_covariance_types, check_int
 from .mixture import COVARIANCE_TYPES, GaussianMixture
 
 __all__ = ["KMEANS_INITS", "GMM_INITS", "init_robustness", "summarize_robustness"]
@@ -58,17 +58,6 @@ def _check_inits(inits) -> dict:
     if not checked:
         raise ValueError("inits selects no run; give at least one init for 'kmeans' or 'gmm'.")
     return checked
-
-
-def _check_covariance_types(covariance_types) -> tuple:
-    names = (covariance_types,) if isinstance(covariance_types, str) else tuple(covariance_types)
-    valid = ", ".join(repr(c) for c in COVARIANCE_TYPES)
-    if not names:
-        raise ValueError(f"covariance_types is empty; give at least one of {valid}.")
-    for name in names:
-        if name not in COVARIANCE_TYPES:
-            raise ValueError(f"unknown covariance type {name!r}; valid covariance types are {valid}.")
-    return tuple(dict.fromkeys(names))
 
 
 def _bad_start(X, pool, n_components, covariance_type, seed):
@@ -210,7 +199,7 @@ def init_robustness(
         raise ValueError(f"n_components={n_components} exceeds n_samples={X.shape[0]}; use fewer components.")
     n_runs = check_int("n_runs", n_runs, 1)
     inits = _check_inits(inits)
-    covariance_types = _check_covariance_types(covariance_types)
+    covariance_types = tuple(check_covariance_types(covariance_types))
     if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0):
         raise ValueError(f"n_jobs must be a non-zero integer or None, got {n_jobs!r}; -1 uses every core.")
 

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from matplotlib.figure import Figure
 from sklearn.utils import check_random_state
 
-from gmmlab.data.fashion_mnist import FASHION_MNIST_CLASSES
+from gmmlab._validation import check_images
 
 from .static import _check_n_std, _palette, full_covariances
 
@@ -21,20 +21,9 @@ __all__ = ["image_grid", "plot_component_samples", "plot_gmm_3d"]
 
 
 def _as_images(images, caller: str) -> np.ndarray:
-    array = np.asarray(images)
-    if array.ndim == 2:
-        side = int(round(np.sqrt(array.shape[1])))
-        if side * side != array.shape[1]:
-            raise ValueError(
-                f"{caller}: flat images must have a square number of pixels (e.g. 784), got {array.shape[1]}; "
-                "pass them as (n, height, width)."
-            )
-        array = array.reshape(-1, side, side)
-    if array.ndim != 3 or array.shape[0] == 0:
-        raise ValueError(
-            f"{caller}: images must have shape (n, height, width) or (n, n_pixels) with n >= 1, got {array.shape}."
-        )
-    return array
+    """(n, height, width) or (n, n_pixels) with a square n_pixels -> (n, height, width), uint8 scaled to [0, 1]."""
+    pixels, shape = check_images(images, caller, square=True)
+    return pixels.reshape(-1, *shape)
 
 
 def image_grid(
@@ -49,6 +38,7 @@ def image_grid(
     Parameters
     ----------
     images : array-like of shape (n, height, width) or (n, n_pixels)
+        Pixel values in [0, 1] (uint8 pixels are divided by 255).
     n_cols : int, default=10
         Images per row; the number of rows follows.
     titles : sequence of str, optional
@@ -184,7 +174,8 @@ def plot_gmm_3d(
     max_points : int, default=3000
         At most this many points are drawn (a random subset).
     class_names : sequence of str, optional
-        Names of the labels; default Fashion-MNIST's classes when ``labels`` are in 0..9.
+        Names of the label values 0, 1, ... (e.g. :data:`gmmlab.data.FASHION_MNIST_CLASSES`); by default the
+        labels themselves.
     random_state : int, RandomState instance or None, default=0
         Chooses the subset of points.
 
@@ -231,8 +222,6 @@ def plot_gmm_3d(
     else:
         shown = labels[keep]
         values = np.unique(labels)
-        if class_names is None and np.issubdtype(values.dtype, np.integer) and values.min() >= 0 and values.max() < 10:
-            class_names = FASHION_MNIST_CLASSES
         colours = _palette(len(values))
         for index, value in enumerate(values):
             mask = shown == value
