@@ -9,7 +9,6 @@ from typing import Optional
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 from matplotlib.figure import Figure
 from sklearn.utils import check_random_state
 
@@ -155,7 +154,7 @@ def plot_gmm_3d(
     max_points: int = 3000,
     class_names: Optional[Sequence[str]] = None,
     random_state=0,
-) -> go.Figure:
+) -> "go.Figure":
     """The data in its 3 leading principal components with one ellipsoid per mixture component (plotly).
 
     For a mixture in more than 3 dimensions each ellipsoid is the component's marginal on the first 3 (its mean's
@@ -184,6 +183,8 @@ def plot_gmm_3d(
     plotly.graph_objects.Figure
         One Scatter3d trace per label (one in all without labels), then one Mesh3d per component and level.
     """
+    import plotly.graph_objects as go  # only the 3-D view needs plotly
+
     caller = "plot_gmm_3d"
     gmm = getattr(generator_or_gmm, "gmm_", generator_or_gmm)
     if not hasattr(gmm, "means_"):
