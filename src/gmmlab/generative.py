@@ -177,9 +177,9 @@ class GMMImageGenerator(BaseEstimator):
         """A generator fitted on a fitted :class:`gmmlab.pipeline.ImagePipeline`'s projected subsample.
 
         No new subsample or PCA: the mixture is fitted on ``pipeline.X_pca_``, seeded from the pipeline's random
-        stream (so a sweep run on the pipeline with its own ``random_state`` changes nothing here). The result equals ``GMMImageGenerator(n_pca_components, n_components, covariance_type, subsample_size,
-        random_state=...).fit(images, labels)`` with the pipeline's settings, when the pipeline has drawn nothing
-        since its ``fit``.
+        stream. When the pipeline has drawn nothing since its ``fit`` (a sweep given its own ``random_state`` draws
+        nothing), the result equals ``GMMImageGenerator(...).fit(images, labels)`` with the pipeline's
+        ``n_pca_components``, ``subsample_size`` and ``random_state``.
 
         Parameters
         ----------

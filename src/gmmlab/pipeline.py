@@ -344,5 +344,6 @@ def gmm_vs_gaussian_components(
 
     ax = plot_criterion(results, "bic", selection=selection, ax=ax)
     explained = 100 * pipeline.explained_variance_
-    ax.set_title(f"{len(pipeline.indices_)} images, {pipeline.n_pca_components_} PCs ({explained:.0f}% of the variance)")
+    size, n_pcs = len(pipeline.indices_), pipeline.n_pca_components_
+    ax.set_title(f"{size} images, {n_pcs} PCs ({explained:.0f}% of the variance)")
     return ComponentStudy(results, pipeline.pca_, ax, selection, pipeline.X_pca_, pipeline.indices_)
