@@ -1,7 +1,7 @@
 """How much do KMeans and a GMM depend on their initialisation? Many seeded runs, scored against the truth.
 
 :func:`init_robustness` fits every (method, init, covariance type) ``n_runs`` times with different seeds and
-returns a tidy table; :func:`summarize_robustness` condenses it; :func:`gmmlab.plotting.static.plot_robustness`
+returns a tidy table; :func:`summarize_robustness` condenses it; :func:`gmmlab.plotting.comparison.plot_robustness`
 draws it.
 """
 

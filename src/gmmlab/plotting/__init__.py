@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 _EXPORTS = {
     "animate_evolution": "gmmlab.plotting.interactive",
-    "compare_assignments": "gmmlab.plotting.static",
-    "disagreement": "gmmlab.plotting.static",
+    "compare_assignments": "gmmlab.plotting.comparison",
+    "disagreement": "gmmlab.plotting.comparison",
     "evolution_widget": "gmmlab.plotting.widgets",
     "full_covariances": "gmmlab.plotting.static",
     "image_grid": "gmmlab.plotting.images",
-    "match_labels": "gmmlab.plotting.static",
+    "match_labels": "gmmlab.plotting.comparison",
     "plot_criterion": "gmmlab.plotting.selection",
     "plot_data": "gmmlab.plotting.static",
     "plot_elbow": "gmmlab.plotting.selection",
@@ -22,7 +22,7 @@ _EXPORTS = {
     "plot_gmm": "gmmlab.plotting.static",
     "plot_gmm_3d": "gmmlab.plotting.images",
     "plot_kmeans": "gmmlab.plotting.static",
-    "plot_robustness": "gmmlab.plotting.static",
+    "plot_robustness": "gmmlab.plotting.comparison",
 }
 
 __all__ = list(_EXPORTS)
@@ -31,17 +31,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .images import image_grid, plot_component_samples, plot_gmm_3d
     from .interactive import animate_evolution
     from .selection import plot_criterion, plot_elbow
-    from .static import (
-        compare_assignments,
-        disagreement,
-        full_covariances,
-        match_labels,
-        plot_data,
-        plot_ellipses,
-        plot_gmm,
-        plot_kmeans,
-        plot_robustness,
-    )
+    from .comparison import compare_assignments, disagreement, match_labels, plot_robustness
+    from .static import full_covariances, plot_data, plot_ellipses, plot_gmm, plot_kmeans
     from .widgets import evolution_widget
 
 

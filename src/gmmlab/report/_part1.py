@@ -59,7 +59,8 @@ def _kmeans_vs_gmm(ctx: ReportContext) -> None:
 
     from gmmlab.kmeans import TracedKMeans
     from gmmlab.mixture import GaussianMixture
-    from gmmlab.plotting.static import compare_assignments, disagreement, plot_gmm, plot_kmeans
+    from gmmlab.plotting.comparison import compare_assignments, disagreement
+    from gmmlab.plotting.static import plot_gmm, plot_kmeans
 
     fig, axes = _figure(2, 2, size=(5.5, 4.5))
     rows, numbers = [], {}
@@ -169,7 +170,7 @@ def _evolution(ctx: ReportContext) -> None:
 
 
 def _robustness(ctx: ReportContext) -> None:
-    from gmmlab.plotting.static import plot_robustness
+    from gmmlab.plotting.comparison import plot_robustness
     from gmmlab.robustness import init_robustness, summarize_robustness
 
     data = ctx.need("scenes", "synthetic data")["elongated"].data
