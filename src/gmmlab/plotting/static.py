@@ -16,7 +16,8 @@ from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap, to_rgba
 from matplotlib.patches import Ellipse
 
-from ..mixture import COVARIANCE_TYPES, FitData, MixtureParams, e_step, get_structure
+from .._validation import check_covariance_types
+from ..mixture import FitData, MixtureParams, e_step, get_structure
 
 __all__ = [
     "plot_data",
@@ -127,9 +128,9 @@ def full_covariances(covariances, covariance_type: str, n_components: int, n_fea
     ValueError
         If the covariance type is unknown or the shape does not match its layout.
     """
-    if covariance_type not in COVARIANCE_TYPES:
-        valid = ", ".join(repr(c) for c in COVARIANCE_TYPES)
-        raise ValueError(f"covariance_type must be one of {valid}; got {covariance_type!r}.")
+    if not isinstance(covariance_type, str):
+        raise ValueError(f"full_covariances: covariance_type must be one name such as 'full', got {covariance_type!r}.")
+    check_covariance_types(covariance_type, "full_covariances", name="covariance_type")
     c = np.asarray(covariances, dtype=float)
     structure = get_structure(covariance_type)
     expected = structure.covariance_shape(n_components, n_features)
