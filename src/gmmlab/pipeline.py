@@ -82,7 +82,9 @@ def subsample(n_items: int, size: Optional[int], labels=None, random_state=None,
 
 
 def _check_n_pca_components(value, limit_features: int, limit_samples: int, owner: str):
-    """An int in [1, min(pixels, subsample)] or a share of variance in (0, 1)."""
+    """An int in [1, min(pixels, subsample)], a share of variance in (0, 1), or None (every component)."""
+    if value is None:
+        return None
     if isinstance(value, numbers.Real) and not isinstance(value, (bool, numbers.Integral)):
         if not 0 < value < 1:
             raise ValueError(
@@ -105,8 +107,9 @@ class ImagePipeline:
 
     Parameters
     ----------
-    n_pca_components : int or float
-        Principal components kept, or a share of the variance in (0, 1) (the fewest components reaching it).
+    n_pca_components : int, float or None
+        Principal components kept, a share of the variance in (0, 1) (the fewest components reaching it), or None
+        for all of them.
     subsample_size : int or None, default=None
         Images drawn without replacement (None: all of them).
     random_state : int, RandomState instance or None, default=None
@@ -144,7 +147,7 @@ class ImagePipeline:
 
     def __init__(
         self,
-        n_pca_components: Union[int, float],
+        n_pca_components: Union[int, float, None],
         subsample_size: Optional[int] = None,
         random_state=None,
         owner: str = "ImagePipeline",

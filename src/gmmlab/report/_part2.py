@@ -12,16 +12,17 @@ from ._html import BIC_NOTE, _e, _figure, _p, _plotly, _png, _records, _selectio
 
 def _fashion_data(ctx: ReportContext) -> None:
     from gmmlab.data import FASHION_MNIST_CLASSES, load_fashion_mnist
-    from gmmlab.pipeline import fit_pca
+    from gmmlab.pipeline import ImagePipeline
     from gmmlab.plotting.images import image_grid
 
     sizes = ctx.sizes
     train, train_labels = load_fashion_mnist("train", data_dir=ctx.data_dir, n_samples=sizes.n_train)
     test, test_labels = load_fashion_mnist("test", data_dir=ctx.data_dir, n_samples=sizes.n_test)
     ctx.fashion = FashionSplit(train, train_labels, test, test_labels)
-    rng = np.random.RandomState(ctx.seed)
-    subset = rng.choice(len(train), min(sizes.subsample_size, len(train)), replace=False)
-    pca = fit_pca(train[subset].reshape(len(subset), -1))
+    # Every principal component of a plain random subsample, for the explained-variance curve.
+    spectrum = ImagePipeline(None, min(sizes.subsample_size, len(train)), random_state=ctx.seed, owner="build_report")
+    pca = spectrum.fit(train).pca_
+    subset = spectrum.indices_
     cumulative = np.cumsum(pca.explained_variance_ratio_)
     thresholds = {f"{share:.0%}": int(np.searchsorted(cumulative, share) + 1) for share in (0.5, 0.7, 0.8, 0.9, 0.95)}
     examples = np.concatenate([np.flatnonzero(train_labels == c)[:6] for c in range(10)])
