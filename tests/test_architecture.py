@@ -113,6 +113,16 @@ def test_import_gmmlab_is_light():
     assert result.stdout.strip() == "[]", f"imported too early: {result.stdout}"
 
 
+def test_matplotlib_plots_do_not_load_plotly_or_widgets():
+    code = (
+        "import sys; from gmmlab.plotting import image_grid, plot_criterion, plot_gmm; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('plotly', 'ipywidgets', 'dask')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env={"PYTHONPATH": str(SRC), "PATH": "", "MPLBACKEND": "Agg"})
+    assert result.stdout.strip() == "[]", f"imported too early: {result.stdout}"
+
+
 def test_public_names_still_resolve():
     import gmmlab
     from gmmlab.selection import gmm_vs_gaussian_components
