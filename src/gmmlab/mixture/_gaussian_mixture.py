@@ -214,15 +214,22 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         n_init = self.n_init if do_init else 1
         random_state = check_random_state(self.random_state)
         shift = X.mean(axis=0)
+        need_resp = do_init and not {"weights", "means", "precisions"} <= inits.keys()
+        first_resp = None
+        if need_resp and self.init_params == "kmeans":
+            # KMeans centres its own copy of X, so the first start is drawn before the engine's centred copy
+            # exists: the two copies never coexist in memory.
+            first_resp = initial_responsibilities(X, self.n_components, self.init_params, random_state)
         data = FitData.from_samples(X, shift)
         X_centred = data.samples()  # a (n, d) view: the engine keeps one centred copy of the data
 
         if do_init:
-            need_resp = not {"weights", "means", "precisions"} <= inits.keys()
 
             def initialize(restart):
                 resp = None
-                if need_resp:
+                if restart == 0 and first_resp is not None:
+                    resp = first_resp
+                elif need_resp:
                     # On the centred data: a start must not depend on where the data sit (k-means++ distances
                     # lose every digit on data far from the origin).
                     resp = initial_responsibilities(X_centred, self.n_components, self.init_params, random_state)
