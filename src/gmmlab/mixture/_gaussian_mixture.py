@@ -28,7 +28,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     With the same ``random_state`` and ``init_params`` it starts from the same point as
     :class:`sklearn.mixture.GaussianMixture` 1.9 and reaches the same BIC (to about 1e-10 relative in float64)
-    and the same ``n_iter_``. It is faster (2-30x on Fashion-MNIST, see ``benchmarks/RESULTS.md``) and lighter:
+    and the same ``n_iter_``, except where scikit-learn is numerically wrong: its tied start from k-means++ or
+    random_from_data responsibilities (only K non-zero rows) inflates the first covariance by about n / K, and its
+    initial M-step on uncentred data fails for ``X + 1e8``; gmmlab weighs every sample by its responsibility and
+    centres the data once per fit, so those tied fits differ from scikit-learn's and ``fit(X + c)`` is ``fit(X)``
+    moved by ``c`` (see the README). It is faster (2-30x on Fashion-MNIST, see ``benchmarks/RESULTS.md``) and lighter:
     the samples are visited in cache-sized blocks folded straight into the M-step, so no (n_samples,
     n_components) array is held; a ``tied`` iteration costs O(n d K) instead of O(n d^2 K); a ``full`` one
     whitens with triangular products and gathers each scatter matrix only over the samples that weigh in it.
