@@ -1,0 +1,193 @@
+"""The iterative M-steps of mclust's parsimonious models: VEI, VEE, VEV, EVE and VVE.
+
+These models have no closed-form M-step. VEI, VEE and VEV alternate between the volumes and the common shape
+(and orientation) by Celeux & Govaert's (1995) fixed-point iterations, each step the exact minimiser of the
+objective ``sum_k n_k log|Sigma_k| + tr(W_k Sigma_k^{-1})`` in one block of parameters given the other. EVE and
+VVE share one orientation D across components with component-wise shapes; the step in D is the
+majorisation-minimisation (MM) update of Browne & McNicholas (2014, "Estimating common principal components in
+high dimensions"): with ``alpha_k`` the largest eigenvalue of ``W_k`` and ``M_k`` the diagonal of inverse
+eigenvalues (``(lambda_k A_k)^{-1}``), ``W_k - alpha_k I`` is negative semi-definite, so
+``tr(W_k D M_k D^T)`` is majorised at ``D0`` by its linearisation; the minimiser over orthogonal D of the
+majorant is ``U V^T`` from the SVD ``U S V^T`` of ``F = sum_k (alpha_k I - W_k) D0 M_k``.
+
+Each solver starts from the previous EM iteration's covariances when it has them (the EM loop's warm start),
+stops when the largest relative change of the volumes and shapes (and the largest change of an entry of the
+orientation, for EVE and VVE) falls below ``tol``, or after ``max_iter`` iterations. The defaults are in
+:data:`INNER_CONTROL`: the tolerance is mclust's ``emControl()$tol[2] = sqrt(.Machine$double.eps)``; mclust's
+default cap is ``.Machine$integer.max`` (no cap), ours is finite so that a degenerate M-step cannot spin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+__all__ = ["INNER_CONTROL", "InnerControl", "eve", "sorted_eigh", "vee", "vei", "vev", "vve"]
+
+_SQRT_EPS = float(np.sqrt(np.finfo(float).eps))
+
+
+@dataclass(frozen=True)
+class InnerControl:
+    """Inner tolerance and iteration cap of an iterative M-step (see the module docstring)."""
+
+    tol: float
+    max_iter: int
+    method: str
+
+
+INNER_CONTROL = {
+    "VEI": InnerControl(_SQRT_EPS, 1000, "Celeux & Govaert fixed point: volumes, then the common diagonal shape"),
+    "VEE": InnerControl(_SQRT_EPS, 1000, "Celeux & Govaert fixed point: volumes, then the common C = D A D^T"),
+    "VEV": InnerControl(_SQRT_EPS, 1000, "Celeux & Govaert fixed point: volumes, then the common shape A"),
+    # MM converges linearly, more slowly than the fixed points: a larger cap.
+    "EVE": InnerControl(_SQRT_EPS, 5000, "Browne & McNicholas MM step in D, then the shapes and the volume"),
+    "VVE": InnerControl(_SQRT_EPS, 5000, "Browne & McNicholas MM step in D, then the diagonals lambda_k A_k"),
+}
+"""Default inner ``tol`` and ``max_iter`` per iterative model."""
+
+
+def sorted_eigh(matrices):
+    """Eigenvalues (..., d) in decreasing order and the matching eigenvectors (..., d, d) as columns."""
+    eigenvalues, eigenvectors = np.linalg.eigh(matrices)
+    return eigenvalues[..., ::-1], eigenvectors[..., ::-1]
+
+
+def _geometric_mean(values, axis=-1):
+    return np.exp(np.mean(np.log(values), axis=axis))
+
+
+def _relative_change(new, old):
+    return float(np.max(np.abs(new - old) / np.abs(old))) if old is not None else np.inf
+
+
+def _unit_determinant(matrix):
+    sign, logdet = np.linalg.slogdet(matrix)
+    if sign <= 0:
+        return matrix * np.nan
+    return matrix / np.exp(logdet / matrix.shape[-1])
+
+
+def vei(diagonals, nk, previous: Optional[np.ndarray], tol: float, max_iter: int):
+    """VEI: ``Sigma_k = lambda_k B``, B diagonal with determinant 1. diagonals (K, d) -> (K, d), n_iter."""
+    d = diagonals.shape[1]
+    if previous is not None and np.all(np.isfinite(previous)) and np.all(previous > 0):
+        shape = previous[0] / _geometric_mean(previous[0])
+    else:
+        shape = np.ones(d)
+    volumes = None
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        new_volumes = (diagonals / shape).sum(axis=1) / (d * nk)
+        pooled = (diagonals / new_volumes[:, None]).sum(axis=0)
+        new_shape = pooled / _geometric_mean(pooled)
+        change = max(_relative_change(new_volumes, volumes), _relative_change(new_shape, shape))
+        volumes, shape = new_volumes, new_shape
+        if not change > tol:  # also stops on NaN
+            break
+    return volumes[:, None] * shape, n_iter
+
+
+def vee(scatter, nk, previous: Optional[np.ndarray], tol: float, max_iter: int):
+    """VEE: ``Sigma_k = lambda_k C``, C = D A D^T with determinant 1. scatter (K, d, d) -> (K, d, d), n_iter."""
+    d = scatter.shape[-1]
+    if previous is not None and np.all(np.isfinite(previous)):
+        common = _unit_determinant(previous[0])
+    else:
+        common = np.eye(d)
+    volumes = None
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        try:
+            inverse = np.linalg.inv(common)
+        except np.linalg.LinAlgError:
+            inverse = common * np.nan
+        # tr(W_k C^-1), both symmetric
+        new_volumes = np.einsum("kij,ij->k", scatter, inverse) / (d * nk)
+        new_common = _unit_determinant(np.einsum("kij,k->ij", scatter, 1.0 / new_volumes))
+        scale = np.max(np.abs(common))
+        change = max(_relative_change(new_volumes, volumes), float(np.max(np.abs(new_common - common))) / scale)
+        volumes, common = new_volumes, new_common
+        if not change > tol:
+            break
+    return volumes[:, None, None] * common, n_iter
+
+
+def vev(scatter, nk, previous: Optional[np.ndarray], tol: float, max_iter: int):
+    """VEV: ``Sigma_k = lambda_k D_k A D_k^T``. scatter (K, d, d) -> (K, d, d), n_iter."""
+    d = scatter.shape[-1]
+    eigenvalues, eigenvectors = sorted_eigh(scatter)
+    shape = None
+    if previous is not None and np.all(np.isfinite(previous)):
+        previous_eigenvalues = np.linalg.eigvalsh(previous[0])[::-1]
+        if np.all(previous_eigenvalues > 0):
+            shape = previous_eigenvalues / _geometric_mean(previous_eigenvalues)
+    if shape is None:
+        shape = np.ones(d)
+    volumes = None
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        new_volumes = (eigenvalues / shape).sum(axis=1) / (d * nk)
+        pooled = (eigenvalues / new_volumes[:, None]).sum(axis=0)
+        new_shape = pooled / _geometric_mean(pooled)
+        change = max(_relative_change(new_volumes, volumes), _relative_change(new_shape, shape))
+        volumes, shape = new_volumes, new_shape
+        if not change > tol:
+            break
+    return np.einsum("kij,kj,klj->kil", eigenvectors, volumes[:, None] * shape, eigenvectors), n_iter
+
+
+def _common_orientation_start(scatter, previous):
+    if previous is not None and np.all(np.isfinite(previous)):
+        # the previous covariances share D: any component's eigenvectors are D up to order and sign, which the
+        # shapes recomputed from D^T W_k D absorb
+        return np.linalg.eigh(previous[0])[1]
+    return np.linalg.eigh(scatter.sum(axis=0))[1]
+
+
+def _common_orientation(scatter, nk, previous, tol, max_iter, diagonals_given_orientation):
+    """MM on the common orientation D, alternating with the closed-form diagonals given D."""
+    orientation = _common_orientation_start(scatter, previous)
+    largest = np.linalg.eigvalsh(scatter)[:, -1]
+    projected = np.einsum("ji,kjl,li->ki", orientation, scatter, orientation)
+    diagonals = diagonals_given_orientation(projected, nk)
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        inverse = 1.0 / diagonals
+        rotated = np.einsum("kij,jl->kil", scatter, orientation)
+        target = np.einsum("k,il,kl->il", largest, orientation, inverse) - np.einsum("kil,kl->il", rotated, inverse)
+        if not np.all(np.isfinite(target)):
+            diagonals = diagonals * np.nan
+            break
+        left, _, right = np.linalg.svd(target)
+        new_orientation = left @ right
+        projected = np.einsum("ji,kjl,li->ki", new_orientation, scatter, new_orientation)
+        new_diagonals = diagonals_given_orientation(projected, nk)
+        change = max(
+            float(np.max(np.abs(new_orientation - orientation))), _relative_change(new_diagonals, diagonals)
+        )
+        orientation, diagonals = new_orientation, new_diagonals
+        if not change > tol:
+            break
+    return np.einsum("ij,kj,lj->kil", orientation, diagonals, orientation), n_iter
+
+
+def _vve_diagonals(projected, nk):
+    return projected / nk[:, None]
+
+
+def _eve_diagonals(projected, nk):
+    scale = _geometric_mean(projected)
+    return projected * (scale.sum() / nk.sum() / scale)[:, None]
+
+
+def vve(scatter, nk, previous: Optional[np.ndarray], tol: float, max_iter: int):
+    """VVE: ``Sigma_k = lambda_k D A_k D^T``. scatter (K, d, d) -> (K, d, d), n_iter."""
+    return _common_orientation(scatter, nk, previous, tol, max_iter, _vve_diagonals)
+
+
+def eve(scatter, nk, previous: Optional[np.ndarray], tol: float, max_iter: int):
+    """EVE: ``Sigma_k = lambda D A_k D^T``. scatter (K, d, d) -> (K, d, d), n_iter."""
+    return _common_orientation(scatter, nk, previous, tol, max_iter, _eve_diagonals)
