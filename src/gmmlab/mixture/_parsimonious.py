@@ -212,7 +212,7 @@ def _eev(scatter, nk):
     # W_k = L_k Omega_k L_k^T (eigenvalues in decreasing order); lambda A = sum_k Omega_k / n.
     eigenvalues, eigenvectors = sorted_eigh(scatter)
     common = eigenvalues.sum(axis=0) / nk.sum()
-    return np.einsum("kij,j,klj->kil", eigenvectors, common, eigenvectors)
+    return (eigenvectors * common) @ np.swapaxes(eigenvectors, 1, 2)
 
 
 def _evv(scatter, nk):

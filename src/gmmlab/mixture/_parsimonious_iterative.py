@@ -136,7 +136,7 @@ def vev(scatter, nk, previous: Optional[np.ndarray], tol: float, max_iter: int):
         volumes, shape = new_volumes, new_shape
         if not change > tol:
             break
-    return np.einsum("kij,kj,klj->kil", eigenvectors, volumes[:, None] * shape, eigenvectors), n_iter
+    return (eigenvectors * (volumes[:, None] * shape)[:, None, :]) @ np.swapaxes(eigenvectors, 1, 2), n_iter
 
 
 def _common_orientation_start(scatter, previous):
@@ -147,23 +147,40 @@ def _common_orientation_start(scatter, previous):
     return np.linalg.eigh(scatter.sum(axis=0))[1]
 
 
+def _rebuild(orientation, diagonals):
+    """``D diag(s_k) D^T`` for each k: (d, d), (K, d) -> (K, d, d)."""
+    return (orientation * diagonals[:, None, :]) @ orientation.T
+
+
 def _common_orientation(scatter, nk, previous, tol, max_iter, diagonals_given_orientation):
-    """MM on the common orientation D, alternating with the closed-form diagonals given D."""
+    """MM on the common orientation D, alternating with the closed-form diagonals given D.
+
+    Two majorisers alternate (Browne & McNicholas 2014): the one from the largest eigenvalue of ``W_k`` (tight
+    when the scatter matrices are well conditioned) and the one from the largest entry of ``M_k``, i.e. the same
+    update for the transposed problem ``tr(M_k D^T W_k D)`` in ``D^T`` (tight when the shapes are).
+    """
     orientation = _common_orientation_start(scatter, previous)
     largest = np.linalg.eigvalsh(scatter)[:, -1]
-    projected = np.einsum("ji,kjl,li->ki", orientation, scatter, orientation)
+    projected = np.einsum("ij,kij->kj", orientation, scatter @ orientation)
     diagonals = diagonals_given_orientation(projected, nk)
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
         inverse = 1.0 / diagonals
-        rotated = np.einsum("kij,jl->kil", scatter, orientation)
-        target = np.einsum("k,il,kl->il", largest, orientation, inverse) - np.einsum("kil,kl->il", rotated, inverse)
+        rotated = scatter @ orientation  # W_k D, (K, d, d)
+        if n_iter % 2:
+            # F = sum_k (alpha_k I - W_k) D M_k; D = U V^T
+            target = orientation * (largest @ inverse) - np.einsum("kil,kl->il", rotated, inverse)
+        else:
+            # the transposed problem in E = D^T: F = sum_k (omega_k I - M_k) E W_k; E = U V^T, D = E^T
+            omega = inverse.max(axis=1)
+            transposed = np.einsum("k,kji->ij", omega, rotated) - np.einsum("ki,kji->ij", inverse, rotated)
+            target = transposed.T
         if not np.all(np.isfinite(target)):
             diagonals = diagonals * np.nan
             break
         left, _, right = np.linalg.svd(target)
         new_orientation = left @ right
-        projected = np.einsum("ji,kjl,li->ki", new_orientation, scatter, new_orientation)
+        projected = np.einsum("ij,kij->kj", new_orientation, scatter @ new_orientation)
         new_diagonals = diagonals_given_orientation(projected, nk)
         change = max(
             float(np.max(np.abs(new_orientation - orientation))), _relative_change(new_diagonals, diagonals)
@@ -171,7 +188,7 @@ def _common_orientation(scatter, nk, previous, tol, max_iter, diagonals_given_or
         orientation, diagonals = new_orientation, new_diagonals
         if not change > tol:
             break
-    return np.einsum("ij,kj,lj->kil", orientation, diagonals, orientation), n_iter
+    return _rebuild(orientation, diagonals), n_iter
 
 
 def _vve_diagonals(projected, nk):
