@@ -108,10 +108,10 @@ def check_n_jobs(n_jobs, owner: str = ""):
 def check_covariance_types(covariance_types, owner: str = "", name: str = "covariance_types") -> list[str]:
     """One covariance type or a sequence of them -> the distinct names, in order.
 
-    The accepted names are :data:`gmmlab.mixture.COVARIANCE_TYPES` (looked up when called, so the list grows with
-    the engine).
+    The accepted names are :data:`gmmlab.mixture.ALL_COVARIANCE_TYPES` (scikit-learn's four and mclust's 14
+    models; looked up when called, so the list grows with the engine).
     """
-    from gmmlab.mixture import COVARIANCE_TYPES  # at call time: the engine imports this module
+    from gmmlab.mixture import ALL_COVARIANCE_TYPES as COVARIANCE_TYPES  # at call time: the engine imports this
 
     prefix = f"{owner}: " if owner else ""
     valid = ", ".join(repr(c) for c in COVARIANCE_TYPES)

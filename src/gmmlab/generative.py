@@ -48,7 +48,8 @@ class GMMImageGenerator(BaseEstimator):
     n_components : int or {"bic", "aic", "icl"}, default="bic"
         Number of mixture components, or the criterion used to choose it (every criterion is lower-is-better:
         BIC = -2 log L + p ln n, scikit-learn's sign).
-    covariance_type : {"full", "tied", "diag", "spherical"}, default="tied"
+    covariance_type : str, default="tied"
+        "full", "tied", "diag", "spherical" or an mclust model name (EII ... VVV).
     subsample_size : int or None, default=5000
         Number of images used for the fit (None: all of them).
     n_components_range : iterable of int, default=range(1, 31)

@@ -244,9 +244,9 @@ def _cmd_data_info(args) -> int:
 
 
 def _covariance_names() -> tuple[str, ...]:
-    from gmmlab.mixture import COVARIANCE_TYPES
+    from gmmlab.mixture import ALL_COVARIANCE_TYPES
 
-    return COVARIANCE_TYPES
+    return ALL_COVARIANCE_TYPES
 
 
 def _formatter(prog):

@@ -108,10 +108,15 @@ def _pca(text: str) -> int | float:
 def _covariances(text: str) -> list[str]:
     from gmmlab._validation import check_covariance_types
 
+    from gmmlab.mixture import MCLUST_MODEL_NAMES
+
+    values = [v.strip() for v in text.split(",") if v.strip()]
+    if values == ["mclust"]:  # shorthand for mclust's 14 models
+        return list(MCLUST_MODEL_NAMES)
     try:
-        return check_covariance_types([v.strip() for v in text.split(",") if v.strip()], name="--covariance")
+        return check_covariance_types(values, name="--covariance")
     except ValueError as error:
-        raise argparse.ArgumentTypeError(f"{error} (comma-separated)") from None
+        raise argparse.ArgumentTypeError(f"{error} (comma-separated; 'mclust' for mclust's 14 models)") from None
 
 
 def _covariance(text: str) -> str:

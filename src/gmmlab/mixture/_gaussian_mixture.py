@@ -16,7 +16,9 @@ from .._validation import check_choice, check_data, check_float, check_int
 from ..history import History
 from ._em import criteria, e_step, fit_em, initial_params, most_probable_component
 from ._init import INIT_METHODS, initial_responsibilities
-from ._registry import COVARIANCE_TYPES, get_structure, n_mixture_parameters
+from ._full import FullCovariance
+from ._registry import ALL_COVARIANCE_TYPES, get_structure, n_mixture_parameters
+from ._tied import TiedCovariance
 from ._structure import FitData, MixtureParams
 from ._threads import one_thread
 
@@ -46,9 +48,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     ----------
     n_components : int, default=1
         Number of mixture components.
-    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+    covariance_type : str, default="full"
         ``full``: each component has its own general covariance; ``tied``: one covariance shared by all;
-        ``diag``: each has its own diagonal covariance; ``spherical``: each has its own single variance.
+        ``diag``: each has its own diagonal covariance; ``spherical``: each has its own single variance. Or one
+        of mclust's 14 models (Sigma_k = lambda_k D_k A_k D_k^T, volume / shape / orientation Equal or Variable
+        across components, I for identity): EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, EVV, VVV;
+        VII, VVI, EEE and VVV are spherical, diag, tied and full (the same fits). Layouts: (K,) for EII/VII,
+        (K, d) for the diagonal models, (d, d) for EEE/tied, (K, d, d) for the other rotated models.
     tol : float, default=1e-3
         EM stops when the lower bound (mean log-likelihood per sample) changes by less than this.
     reg_covar : float, default=1e-6
@@ -145,7 +151,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     def _check_parameters(self, n_samples: int, n_features: int, dtype):
         owner = type(self).__name__
         check_int("n_components", self.n_components, 1, owner)
-        check_choice("covariance_type", self.covariance_type, COVARIANCE_TYPES, owner)
+        check_choice("covariance_type", self.covariance_type, ALL_COVARIANCE_TYPES, owner)
         check_float("tol", self.tol, 0.0, owner)
         check_float("reg_covar", self.reg_covar, 0.0, owner)
         check_int("max_iter", self.max_iter, 0, owner)
@@ -174,7 +180,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if self.precisions_init is not None:
             shape = get_structure(self.covariance_type).covariance_shape(k, d)
             precisions = _as_array("precisions_init", self.precisions_init, shape, dtype, owner)
-            if self.covariance_type in ("full", "tied"):
+            if isinstance(get_structure(self.covariance_type), (FullCovariance, TiedCovariance)):  # matrices
                 if not np.allclose(precisions, np.swapaxes(precisions, -1, -2)):
                     raise ValueError(f"{owner}: precisions_init must be symmetric matrices.")
             elif np.any(precisions <= 0):

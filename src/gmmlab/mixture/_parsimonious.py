@@ -262,6 +262,8 @@ def constrained_covariances(
     -------
     ndarray
         The covariances: (K,) for EII/VII, (K, d) for the diagonal family, (d, d) for EEE, (K, d, d) otherwise.
+        All NaN when the scatter is degenerate (a zero variance or an empty component makes the constrained
+        estimate undefined).
     """
     name = _canonical(model)
     family = model_family(name)
@@ -273,27 +275,34 @@ def constrained_covariances(
     else:
         n_features = scatter.shape[-1]
     scatter = _regularised(family, scatter, nk, reg_covar, n_features)
-    if name == "EII":
-        return _eii(scatter, nk, n_features)
-    if name == "VII":
-        return _vii(scatter, nk, n_features)
-    if name == "EEI":
-        return _eei(scatter, nk)
-    if name == "EVI":
-        return _evi(scatter, nk)
-    if name == "VVI":
-        return _vvi(scatter, nk)
-    if name == "EEE":
-        return _eee(scatter, nk)
-    if name == "EEV":
-        return _eev(scatter, nk)
-    if name == "EVV":
-        return _evv(scatter, nk)
-    if name == "VVV":
-        return _vvv(scatter, nk)
+    # A degenerate scatter (a zero variance, an empty component) gives non-finite covariances, never a warning
+    # or a LAPACK error: the caller decides (the engine raises SingularCovarianceError).
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        try:
+            covariances = _dispatch(name, scatter, nk, n_features, previous, tol, max_iter)
+        except np.linalg.LinAlgError:
+            covariances = None
+    if covariances is None or not np.all(np.isfinite(covariances)):
+        shape = scatter.shape[-1:] * 2 if name == "EEE" else scatter.shape
+        return np.full(shape, np.nan)
+    return covariances
+
+
+def _dispatch(name, scatter, nk, n_features, previous, tol, max_iter):
+    closed_forms = {
+        "EII": lambda: _eii(scatter, nk, n_features),
+        "VII": lambda: _vii(scatter, nk, n_features),
+        "EEI": lambda: _eei(scatter, nk),
+        "EVI": lambda: _evi(scatter, nk),
+        "VVI": lambda: _vvi(scatter, nk),
+        "EEE": lambda: _eee(scatter, nk),
+        "EEV": lambda: _eev(scatter, nk),
+        "EVV": lambda: _evv(scatter, nk),
+        "VVV": lambda: _vvv(scatter, nk),
+    }
+    if name in closed_forms:
+        return closed_forms[name]()
     control = INNER_CONTROL[name]
-    tol = control.tol if tol is None else tol
-    max_iter = control.max_iter if max_iter is None else max_iter
     solver = {
         "VEI": _iterative.vei,
         "VEE": _iterative.vee,
@@ -301,7 +310,13 @@ def constrained_covariances(
         "EVE": _iterative.eve,
         "VVE": _iterative.vve,
     }[name]
-    covariances, _ = solver(scatter, nk, previous, tol, max_iter)
+    covariances, _ = solver(
+        scatter,
+        nk,
+        previous,
+        control.tol if tol is None else tol,
+        control.max_iter if max_iter is None else max_iter,
+    )
     return covariances
 
 

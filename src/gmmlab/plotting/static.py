@@ -120,7 +120,8 @@ def full_covariances(covariances, covariance_type: str, n_components: int, n_fea
     covariances : array-like
         In the layout of ``covariance_type`` (as ``GaussianMixture.covariances_``): full (K, d, d), tied (d, d),
         diag (K, d) or spherical (K,).
-    covariance_type : {"full", "tied", "diag", "spherical"}
+    covariance_type : str
+        "full", "tied", "diag", "spherical" or an mclust model name (EII ... VVV).
     n_components, n_features : int
 
     Raises
@@ -419,7 +420,8 @@ def plot_ellipses(
     means : array-like of shape (n_components, n_features)
     covariances : array-like
         In the layout of ``covariance_type`` (see :func:`full_covariances`).
-    covariance_type : {"full", "tied", "diag", "spherical"}
+    covariance_type : str
+        "full", "tied", "diag", "spherical" or an mclust model name (EII ... VVV).
     ax : matplotlib Axes, optional
     n_std : float or sequence of float, default=(1, 2)
     weights : array-like of shape (n_components,), optional
