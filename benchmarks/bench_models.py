@@ -22,11 +22,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import statistics
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
-from scipy.special import logsumexp
 from sklearn import datasets
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
@@ -34,12 +35,19 @@ from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from gmmlab.mixture._parsimonious import (  # noqa: E402
-    MODEL_NAMES,
-    constrained_covariances,
-    full_covariances,
-    scatter_in_layout,
+from gmmlab.mixture import (  # noqa: E402
+    MCLUST_MODEL_NAMES as MODEL_NAMES,
+    FitData,
+    SingularCovarianceError,
+    e_step,
+    fit_em,
+    get_structure,
+    initial_params,
+    mclust_bic,
 )
+from gmmlab.mixture import one_thread  # noqa: E402
+from gmmlab.mixture._em import em_iteration  # noqa: E402
+from gmmlab.mixture._structure import Scratch  # noqa: E402
 
 TOL = 1e-10
 MAX_ITER = 20000
@@ -66,6 +74,8 @@ DATA_SETS = {
     "wine-pc4": lambda: bundled(datasets.load_wine, 4),
     "breast-cancer-pc3": lambda: bundled(datasets.load_breast_cancer, 3),
     "digits-pc6": lambda: bundled(datasets.load_digits, 6),
+    "digits-pc20": lambda: bundled(datasets.load_digits, 20),
+    "big-d10": lambda: synthetic(4, n_per=(6000, 5000, 4000, 5000), d=10),
 }
 
 
@@ -74,40 +84,29 @@ def initial_responsibilities(X: np.ndarray, n_components: int) -> np.ndarray:
     return np.eye(n_components)[labels] * 0.9 + 0.1 / n_components
 
 
-def _log_densities(X, means, covariances):
-    out = np.empty((X.shape[0], means.shape[0]))
-    for k, (mean, covariance) in enumerate(zip(means, covariances)):
-        lower = np.linalg.cholesky(covariance)
-        z = np.linalg.solve(lower, (X - mean).T)
-        out[:, k] = -0.5 * (z * z).sum(0) - np.log(np.diag(lower)).sum() - 0.5 * X.shape[1] * np.log(2 * np.pi)
-    return out
-
-
 def gmmlab_em(model: str, X: np.ndarray, resp: np.ndarray):
-    """EM from responsibilities with gmmlab's constrained M-steps; returns (log-likelihood, responsibilities)."""
-    n_samples, n_features = X.shape
-    n_components = resp.shape[1]
-    covariances, previous_ll = None, -np.inf
-    log_likelihood = np.nan
-    for _ in range(MAX_ITER):
-        nk = resp.sum(0)
-        means = resp.T @ X / nk[:, None]
-        scatter = np.stack([(r[:, None] * (X - m)).T @ (X - m) for r, m in zip(resp.T, means)])
-        covariances = constrained_covariances(
-            model, scatter_in_layout(model, scatter), nk, previous=covariances, n_features=n_features
-        )
-        full = full_covariances(model, covariances, n_components, n_features)
-        try:
-            log_prob = _log_densities(X, means, full) + np.log(nk / n_samples)
-        except np.linalg.LinAlgError:
-            return np.nan, resp
-        norm = logsumexp(log_prob, axis=1)
-        resp = np.exp(log_prob - norm[:, None])
-        log_likelihood = norm.sum()
-        if abs(log_likelihood - previous_ll) <= TOL * abs(log_likelihood):
-            break
-        previous_ll = log_likelihood
-    return log_likelihood, resp
+    """gmmlab's engine (fit_em) from responsibilities, M-step first, no regularisation.
+
+    Returns (total log-likelihood, final responsibilities).
+    """
+    structure = get_structure(model)
+    shift = X.mean(axis=0)
+    data = FitData.from_samples(X, shift)
+    try:
+        start = initial_params(structure, X - shift, resp, 0.0)
+        # tol is on the mean log-likelihood per sample, as scikit-learn: TOL relative to |log L| / n
+        tol = TOL * abs(_first_lower_bound(structure, start, data))
+        result = fit_em(data, shift, lambda restart: start, structure, n_init=1, tol=tol, max_iter=MAX_ITER,
+                        reg_covar=0.0)
+        centred = result.params.shifted(-shift)
+        log_prob_norm, final_resp = e_step(structure, centred, data)
+    except SingularCovarianceError:
+        return np.nan, resp
+    return float(log_prob_norm.sum()), final_resp
+
+
+def _first_lower_bound(structure, params, data):
+    return float(e_step(structure, params, data)[0].mean())
 
 
 _R_SCRIPT = r"""
@@ -197,15 +196,142 @@ def print_exactness(rows) -> None:
           f"{len(better)} of the others reach a higher log-likelihood than mclust")
 
 
+# ---------------------------------------------------------------------------------------------------------
+# speed: per EM iteration, each structure against the scikit-learn-type path of the same layout
+
+_BASE_PATH = {
+    "EII": "spherical", "EEI": "diag", "VEI": "diag", "EVI": "diag",
+    "VEE": "full", "EVE": "full", "VVE": "full", "EEV": "full", "VEV": "full", "EVV": "full",
+}
+
+
+def per_iteration_seconds(model: str, X: np.ndarray, resp: np.ndarray, n_iter: int, repeats: int) -> float:
+    """Median over ``repeats`` of the wall time of one EM iteration (E-step + M-step), from the same start."""
+    structure = get_structure(model)
+    shift = X.mean(axis=0)
+    data = FitData.from_samples(X, shift)
+    structure.prepare(data)
+    start = initial_params(structure, X - shift, resp, 1e-6)
+    times = []
+    with one_thread():
+        for _ in range(repeats):
+            params, scratch = start, Scratch()
+            begin = time.perf_counter()
+            for _ in range(n_iter):
+                _, params = em_iteration(structure, params, data, 1e-6, scratch)
+            times.append((time.perf_counter() - begin) / n_iter)
+    return statistics.median(times)
+
+
+def speed_table(cases, n_iter: int, repeats: int) -> list:
+    rows = []
+    for name, n_components in cases:
+        X = DATA_SETS[name]()
+        resp = np.eye(n_components)[KMeans(n_components, n_init=1, random_state=0).fit_predict(X)]
+        base = {t: per_iteration_seconds(t, X, resp, n_iter, repeats) for t in ("full", "tied", "diag", "spherical")}
+        for model in MODEL_NAMES:
+            own = get_structure(model).name
+            seconds = base[own] if own in base else per_iteration_seconds(model, X, resp, n_iter, repeats)
+            path = _BASE_PATH.get(model, own)
+            rows.append((name, X.shape, n_components, model, path, seconds, seconds / base[path]))
+        print(f"  speed {name} K={n_components} done", file=sys.stderr)
+    return rows
+
+
+def print_speed(rows) -> None:
+    print("| data (n x d) | K | model | ms per EM iteration | same-layout scikit-learn path | ratio (target <= 2) |")
+    print("|---|---|---|---|---|---|")
+    for name, shape, n_components, model, path, seconds, ratio in rows:
+        print(f"| {name} ({shape[0]} x {shape[1]}) | {n_components} | {model} | {seconds * 1e3:.3f} | {path} "
+              f"| {ratio:.2f} |")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# a 14-model BIC sweep, K = 1..9, against mclustBIC: time and best BIC per (model, K)
+
+_BIC_SCRIPT = r"""
+suppressMessages(library(mclust))
+args <- commandArgs(TRUE)
+X <- as.matrix(read.csv(args[1], header = FALSE))
+elapsed <- system.time(bic <- mclustBIC(X, G = 1:9, verbose = FALSE))[["elapsed"]]
+cat("ELAPSED", elapsed, "\n")
+write.csv(as.data.frame(unclass(bic)[, , drop = FALSE]), args[2])
+"""
+
+
+def sweep_table(names, n_seeds_quality: int) -> list:
+    import pandas as pd
+
+    from gmmlab.selection import sweep
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        for name in names:
+            X = DATA_SETS[name]()
+            np.savetxt(workdir / "X.csv", X, delimiter=",", fmt="%.17g")
+            (workdir / "bic.R").write_text(_BIC_SCRIPT)
+            run = subprocess.run(["Rscript", str(workdir / "bic.R"), str(workdir / "X.csv"), str(workdir / "bic.csv")],
+                                 capture_output=True, text=True, timeout=1800)
+            r_seconds = float(run.stdout.split("ELAPSED")[1].split()[0])
+            mclust = pd.read_csv(workdir / "bic.csv", index_col=0)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                begin = time.perf_counter()
+                sweep(X, range(1, 10), MODEL_NAMES, n_seeds=1, n_jobs=1, progress=False)
+                one_seed = time.perf_counter() - begin
+                begin = time.perf_counter()
+                results = sweep(X, range(1, 10), MODEL_NAMES, n_seeds=n_seeds_quality, n_jobs=1, progress=False)
+                default = time.perf_counter() - begin
+            best = results.groupby(["covariance_type", "n_components"])["bic"].min()
+            worse, compared, better = [], 0, 0
+            for model in MODEL_NAMES:
+                for k in range(1, 10):
+                    theirs = mclust.loc[k, model]
+                    ours = float(mclust_bic(best.get((model, k), np.nan)))
+                    if np.isnan(theirs) or np.isnan(ours):
+                        continue
+                    compared += 1
+                    if ours < theirs - 1e-4 * abs(theirs):
+                        worse.append(f"{model} K={k}: {ours:.2f} vs {theirs:.2f}")
+                    elif ours > theirs + 1e-4 * abs(theirs):
+                        better += 1
+            rows.append((name, X.shape, r_seconds, one_seed, default, compared, better, worse))
+            print(f"  sweep {name} done", file=sys.stderr)
+    return rows
+
+
+def print_sweep(rows, n_seeds_quality: int) -> None:
+    print("| data (n x d) | mclustBIC s | gmmlab sweep s (1 seed) | ratio | gmmlab sweep s "
+          f"({n_seeds_quality} seeds) | cells compared | gmmlab better | gmmlab worse (rel 1e-4) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, shape, r_seconds, one_seed, default, compared, better, worse in rows:
+        print(f"| {name} ({shape[0]} x {shape[1]}) | {r_seconds:.2f} | {one_seed:.2f} | {r_seconds / one_seed:.1f}x "
+              f"| {default:.2f} | {compared} | {better} | {len(worse)}: {'; '.join(worse[:6])} |")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="two data sets, K = 3")
+    parser.add_argument("--only", default="exactness,speed,sweep", help="comma-separated sections")
     args = parser.parse_args(argv)
-    if shutil.which("Rscript") is None:
+    sections = args.only.split(",")
+    if shutil.which("Rscript") is None and set(sections) & {"exactness", "sweep"}:
         sys.exit("Rscript not found: apt-get install -y r-base-core r-cran-mclust")
     names = ["synthetic0", "wine-pc4"] if args.quick else list(DATA_SETS)
     components = [3] if args.quick else [2, 3, 4]
-    print_exactness(exactness(names, components))
+    if "exactness" in sections:
+        print("\n### Exactness: the same log-likelihood as mclust's me() from the same z\n")
+        print_exactness(exactness(names, components))
+    if "speed" in sections:
+        print("\n### Speed per EM iteration (one thread; median of repeats)\n")
+        cases = [("digits-pc6", 5)] if args.quick else [("digits-pc6", 5), ("digits-pc20", 10), ("big-d10", 8)]
+        print_speed(speed_table(cases, n_iter=5 if args.quick else 10, repeats=3))
+    if "sweep" in sections:
+        n_seeds = 3
+        print("\n### 14 models x K = 1..9: gmmlab sweep (n_jobs=1) against mclustBIC\n")
+        sweep_names = ["wine-pc4"] if args.quick else ["wine-pc4", "breast-cancer-pc3", "synthetic2-d5", "digits-pc6"]
+        print_sweep(sweep_table(sweep_names, n_seeds), n_seeds)
 
 
 if __name__ == "__main__":
