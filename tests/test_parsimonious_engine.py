@@ -143,3 +143,19 @@ def test_cli_accepts_mclust_names():
     assert _covariance("EEV") == "EEV"
     with pytest.raises(Exception, match="EII"):
         _covariances("XYZ")
+
+
+def test_report_model_table_lists_the_14_models():
+    from gmmlab.report import _context, _part1
+
+    ctx = _context.ReportContext(seed=0, sizes=_context._Sizes.for_mode(True), data_dir=None, progress=False)
+    ctx.results["part1"] = {}
+    _part1._synthetic_data(ctx)
+    _part1._mclust_models(ctx)
+    section_id, _, body = ctx.sections[-1]
+    assert section_id == "p1-models"
+    for model in MCLUST_MODEL_NAMES:
+        assert f"<td>{model}</td>" in body
+    assert "lower is better" in body
+    assert ctx.results["part1"]["mclust_models"]["choice"]["covariance_type"] in MCLUST_MODEL_NAMES
+

@@ -24,7 +24,7 @@ import numpy as np
 
 from ._context import ReportContext, _Sizes
 from ._html import _jsonable, _render, _write
-from ._part1 import _evolution, _kmeans_vs_gmm, _robustness, _synthetic_data, _synthetic_selection
+from ._part1 import _evolution, _kmeans_vs_gmm, _mclust_models, _robustness, _synthetic_data, _synthetic_selection
 from ._part2 import _fashion_3d, _fashion_data, _fashion_high, _fashion_metrics, _fashion_pca3
 
 __all__ = ["build_report"]
@@ -35,6 +35,7 @@ _STEPS: tuple[tuple[str, Callable[[ReportContext], None]], ...] = (
     ("evolution", _evolution),
     ("robustness", _robustness),
     ("choosing K (synthetic)", _synthetic_selection),
+    ("mclust's 14 models", _mclust_models),
     ("Fashion-MNIST", _fashion_data),
     ("3 PCs", _fashion_pca3),
     ("more PCs", _fashion_high),
