@@ -159,3 +159,14 @@ def test_report_model_table_lists_the_14_models():
     assert "lower is better" in body
     assert ctx.results["part1"]["mclust_models"]["choice"]["covariance_type"] in MCLUST_MODEL_NAMES
 
+
+def test_ward_start_is_deterministic_and_separates_clusters():
+    from gmmlab.mixture import initial_responsibilities
+
+    X = blobs(seed=0)
+    first = initial_responsibilities(X, 3, "ward", np.random.RandomState(0))
+    second = initial_responsibilities(X, 3, "ward", np.random.RandomState(1))
+    np.testing.assert_array_equal(first, second)  # no randomness below the subsampling size
+    assert first.shape == (len(X), 3) and np.all(first.sum(axis=1) == 1) and np.all(first.sum(axis=0) > 0)
+    gmm = GaussianMixture(3, covariance_type="VEV", init_params="ward", random_state=0).fit(X)
+    assert np.isfinite(gmm.score(X))

@@ -63,8 +63,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         Maximum number of EM iterations per initialisation.
     n_init : int, default=1
         Number of initialisations; the one with the best lower bound is kept.
-    init_params : {"kmeans", "k-means++", "random", "random_from_data"}, default="kmeans"
-        How the initial responsibilities are drawn (identical to scikit-learn).
+    init_params : {"kmeans", "ward", "k-means++", "random", "random_from_data"}, default="kmeans"
+        How the initial responsibilities are drawn (identical to scikit-learn), or ``"ward"``: Ward's
+        agglomerative clustering of the whitened data (mclust's hierarchical start for the EII model; no
+        randomness below 4000 samples).
     weights_init, means_init, precisions_init : array-like, default=None
         User-provided initial weights (K,), means (K, d) and precisions (layout of ``covariance_type``).
     random_state : int, RandomState instance or None, default=None
