@@ -21,7 +21,7 @@ from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
 from ._validation import check_covariance_types, check_int
-from .mixture import COVARIANCE_TYPES, GaussianMixture
+from .mixture import COVARIANCE_TYPES, GaussianMixture, get_structure
 
 __all__ = ["KMEANS_INITS", "GMM_INITS", "init_robustness", "summarize_robustness"]
 
@@ -73,7 +73,23 @@ def _bad_start(X, pool, n_components, covariance_type, seed):
         "diag": np.tile(1.0 / np.diag(covariance), (n_components, 1)),
         "spherical": np.full(n_components, 1.0 / np.mean(np.diag(covariance))),
     }
-    return means, precisions.get(covariance_type)
+    if covariance_type is None:
+        return means, None
+    return means, precisions[_layout(covariance_type)]
+
+
+def _layout(covariance_type: str) -> str:
+    """The scikit-learn type whose layout ``covariance_type`` uses (mclust's models share the four layouts)."""
+    from .mixture._diagonal import DiagonalCovariance, SphericalCovariance
+    from .mixture._full import FullCovariance
+    from .mixture._tied import TiedCovariance
+
+    structure = get_structure(covariance_type)
+    for layout, kind in (("tied", TiedCovariance), ("full", FullCovariance), ("diag", DiagonalCovariance),
+                         ("spherical", SphericalCovariance)):
+        if isinstance(structure, kind):
+            return layout
+    raise ValueError(f"no precision layout for covariance type {covariance_type!r}")
 
 
 def _fit_one(X, y_true, n_components, method, init, covariance_type, seed, pool):

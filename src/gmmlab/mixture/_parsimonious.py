@@ -36,8 +36,7 @@ from typing import Optional
 
 import numpy as np
 
-from . import _parsimonious_iterative as _iterative
-from ._parsimonious_iterative import INNER_CONTROL, sorted_eigh
+from ._parsimonious_iterative import INNER_CONTROL, eve, sorted_eigh, vee, vei, vev, vve
 
 __all__ = [
     "INNER_CONTROL",
@@ -303,13 +302,7 @@ def _dispatch(name, scatter, nk, n_features, previous, tol, max_iter):
     if name in closed_forms:
         return closed_forms[name]()
     control = INNER_CONTROL[name]
-    solver = {
-        "VEI": _iterative.vei,
-        "VEE": _iterative.vee,
-        "VEV": _iterative.vev,
-        "EVE": _iterative.eve,
-        "VVE": _iterative.vve,
-    }[name]
+    solver = {"VEI": vei, "VEE": vee, "VEV": vev, "EVE": eve, "VVE": vve}[name]
     covariances, _ = solver(
         scatter,
         nk,
