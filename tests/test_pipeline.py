@@ -114,10 +114,11 @@ def test_check_images_names_the_problem(images, kwargs, message):
 def test_covariance_types_come_from_the_engine(monkeypatch):
     assert check_covariance_types("tied") == ["tied"]
     assert check_covariance_types(["full", "diag", "full"]) == ["full", "diag"]
-    with pytest.raises(ValueError, match="unknown covariance type 'VVV'"):
-        check_covariance_types("VVV", "owner")
-    monkeypatch.setattr(gmmlab.mixture, "COVARIANCE_TYPES", (*gmmlab.mixture.COVARIANCE_TYPES, "VVV"))
-    assert check_covariance_types("VVV") == ["VVV"]
+    assert check_covariance_types(["VVV", "EEV"]) == ["VVV", "EEV"]  # mclust's names (issue 12)
+    with pytest.raises(ValueError, match="unknown covariance type 'XYZ'"):
+        check_covariance_types("XYZ", "owner")
+    monkeypatch.setattr(gmmlab.mixture, "ALL_COVARIANCE_TYPES", (*gmmlab.mixture.ALL_COVARIANCE_TYPES, "XYZ"))
+    assert check_covariance_types("XYZ") == ["XYZ"]
 
 
 def test_k_grid():
