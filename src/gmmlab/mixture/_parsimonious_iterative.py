@@ -201,9 +201,10 @@ def _inverse_cayley(rotation):
 def _common_orientation(scatter, nk, previous, tol, max_iter, diagonals_given_orientation):
     """MM on the common orientation D, alternating with the closed-form diagonals given D, accelerated.
 
-    Two majorisers alternate (Browne & McNicholas 2014): the one from the largest eigenvalue of ``W_k`` (tight
-    when the scatter matrices are well conditioned) and the one from the largest entry of ``M_k``, i.e. the same
-    update for the transposed problem ``tr(M_k D^T W_k D)`` in ``D^T`` (tight when the shapes are). MM converges
+    Two majorisers alternate: Browne & McNicholas's, from the largest eigenvalue of ``W_k`` (tight when the
+    scatter matrices are well conditioned), and the same construction for the transposed problem
+    ``tr(M_k D^T W_k D)`` in ``D^T``, from the largest entry of ``M_k`` (tight when the shapes are); measured,
+    alternating needs fewer steps than either alone on the digits data of the benchmark. MM converges
     linearly and slowly (hundreds of steps per M-step measured on 6-dimensional data), so the steps are
     extrapolated as in SQUAREM (Varadhan & Roland 2008) on the rotation's Cayley coordinates: two MM steps give
     the step r and its change v, the extrapolated point ``D0 cayley(-2 a r + a^2 v)`` with ``a = -|r| / |v|``
