@@ -159,10 +159,12 @@ def _rebuild(orientation, diagonals):
     return (orientation * diagonals[:, None, :]) @ orientation.T
 
 
-def _mm_update(scatter, largest, orientation, diagonals, transposed: bool):
-    """One MM step in D given the diagonals ``s_k`` (M_k = 1 / s_k); returns the new orientation (or None)."""
+def _mm_update(largest, orientation, rotated, diagonals, transposed: bool):
+    """One MM step in D given ``rotated = W_k D`` (K, d, d) and the diagonals ``s_k`` (M_k = 1 / s_k).
+
+    Returns the new orientation, or None when the step is undefined (a non-finite target or a failed SVD).
+    """
     inverse = 1.0 / diagonals
-    rotated = scatter @ orientation  # W_k D, (K, d, d)
     if not transposed:
         # F = sum_k (alpha_k I - W_k) D M_k; D = U V^T
         target = orientation * (largest @ inverse) - np.einsum("kil,kl->il", rotated, inverse)
@@ -214,49 +216,52 @@ def _common_orientation(scatter, nk, previous, tol, max_iter, diagonals_given_or
     orientation = _common_orientation_start(scatter, previous)
     largest = np.linalg.eigvalsh(scatter)[:, -1]
 
-    def diagonals_of(rotation):
-        return diagonals_given_orientation(np.einsum("ij,kij->kj", rotation, scatter @ rotation), nk)
+    def evaluate(rotation):
+        """``(W_k D, D^T W_k D's diagonals, the closed-form diagonals given D)``: one batched product."""
+        rotated = scatter @ rotation
+        projected = np.einsum("ij,kij->kj", rotation, rotated)
+        return rotated, projected, diagonals_given_orientation(projected, nk)
 
-    def objective(rotation, diagonals):
-        projected = np.einsum("ij,kij->kj", rotation, scatter @ rotation)
+    def objective(point):
+        _, _, projected, diagonals = point
         return float(nk @ np.log(diagonals).sum(axis=1) + (projected / diagonals).sum())
 
-    def step(rotation, diagonals):
+    def step(point):
         """The MM map: one step with each majoriser (so that it is the same map at every call)."""
+        rotation, rotated, _, diagonals = point
         for transposed in (False, True):
-            rotation = _mm_update(scatter, largest, rotation, diagonals, transposed)
+            rotation = _mm_update(largest, rotation, rotated, diagonals, transposed)
             if rotation is None:
-                return None, None
-            diagonals = diagonals_of(rotation)
-        return rotation, diagonals
+                return None
+            rotated, projected, diagonals = evaluate(rotation)
+        return rotation, rotated, projected, diagonals
 
-    diagonals = diagonals_of(orientation)
+    current = (orientation, *evaluate(orientation))
     n_iter = 0
     while n_iter < max_iter:
-        first, first_diagonals = step(orientation, diagonals)
-        second, second_diagonals = (None, None) if first is None else step(first, first_diagonals)
+        first = step(current)
+        second = None if first is None else step(first)
         n_iter += 4
         if second is None:
             return np.full(scatter.shape, np.nan), n_iter
-        new_orientation, new_diagonals = second, second_diagonals
-        r = _inverse_cayley(orientation.T @ first)
-        v = _inverse_cayley(first.T @ second) - r
+        orientation, diagonals = current[0], current[3]
+        new = second
+        r = _inverse_cayley(orientation.T @ first[0])
+        v = _inverse_cayley(first[0].T @ second[0]) - r
         v_norm = float(np.sqrt(np.sum(v * v)))
         if np.isfinite(v_norm) and v_norm > 0 and np.all(np.isfinite(r)):
             a = min(-float(np.sqrt(np.sum(r * r))) / v_norm, -1.0)
             jumped = orientation @ _cayley(-2.0 * a * r + a * a * v)
             if np.all(np.isfinite(jumped)):
-                third, third_diagonals = step(jumped, diagonals_of(jumped))
+                third = step((jumped, *evaluate(jumped)))
                 n_iter += 2
-                if third is not None and objective(third, third_diagonals) < objective(second, second_diagonals):
-                    new_orientation, new_diagonals = third, third_diagonals
-        change = max(
-            float(np.max(np.abs(new_orientation - orientation))), _relative_change(new_diagonals, diagonals)
-        )
-        orientation, diagonals = new_orientation, new_diagonals
+                if third is not None and objective(third) < objective(second):
+                    new = third
+        change = max(float(np.max(np.abs(new[0] - orientation))), _relative_change(new[3], diagonals))
+        current = new
         if not change > tol:
             break
-    return _rebuild(orientation, diagonals), n_iter
+    return _rebuild(current[0], current[3]), n_iter
 
 
 def _vve_diagonals(projected, nk):
