@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "COVARIANCE_TYPES": "gmmlab.mixture",
     "GaussianMixture": "gmmlab.mixture",
+    "MixtureOfFactorAnalyzers": "gmmlab.mixture",
     "SingularCovarianceError": "gmmlab.mixture",
     "GMMImageGenerator": "gmmlab.generative",
     "History": "gmmlab.history",
@@ -37,7 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .generative import GMMImageGenerator
     from .history import History, IterationRecord
     from .kmeans import TracedKMeans
-    from .mixture import COVARIANCE_TYPES, GaussianMixture, SingularCovarianceError
+    from .mixture import COVARIANCE_TYPES, GaussianMixture, MixtureOfFactorAnalyzers, SingularCovarianceError
     from .persistence import load_model, save_model
     from .pipeline import ImagePipeline, gmm_vs_gaussian_components
     from .report import build_report

@@ -1,4 +1,4 @@
-"""The EM engine: :class:`GaussianMixture`, the covariance structures it dispatches on, and the one EM loop.
+"""The EM engine: :class:`GaussianMixture`, :class:`MixtureOfFactorAnalyzers`, the covariance structures it dispatches on, and the one EM loop.
 
 Public engine names (what the sweep, the plots and persistence use): :data:`COVARIANCE_TYPES`,
 :func:`get_structure` (the :class:`CovarianceStructure` of a covariance type: layouts, parameter counts, the
@@ -9,6 +9,7 @@ See ``docs/architecture.md``.
 
 from ._em import EMResult, chunk_statistics, criteria, e_step, fit_em, initial_params, m_step, most_probable_component
 from ._gaussian_mixture import GaussianMixture
+from ._mfa import MixtureOfFactorAnalyzers
 from ._init import INIT_METHODS, initial_responsibilities
 from ._parsimonious import mclust_bic
 from ._registry import (
@@ -32,6 +33,7 @@ __all__ = [
     "EMResult",
     "FitData",
     "GaussianMixture",
+    "MixtureOfFactorAnalyzers",
     "MixtureParams",
     "SingularCovarianceError",
     "SufficientStatistics",
