@@ -23,7 +23,9 @@ from gmmlab._validation import (
     check_int,
     check_n_components_grid,
 )
-from gmmlab.pipeline import ImagePipeline
+from gmmlab.generative_mfa import DEFAULT_MFA_COMPONENTS, MFA_CRITERIA
+from gmmlab.pipeline import ImagePipeline, subsample
+from gmmlab.pixel_density import bits_per_dim, dequantize
 
 __all__ = ["GMMImageGenerator", "CRITERIA"]
 
@@ -40,20 +42,27 @@ class GMMImageGenerator(BaseEstimator):
     :func:`gmmlab.selection.choose_n_components`. ``sample`` draws points from the mixture and decodes them
     with the inverse PCA, clipped to [0, 1].
 
+    With ``model="mfa"`` no PCA is used: a :class:`gmmlab.mixture.MixtureOfFactorAnalyzers` with ``n_factors``
+    factors per component is fitted to the (uniformly dequantised) pixels of all the images by default, with K
+    (and q, when ``n_factors`` is a list) chosen on a grid by BIC, AIC or the log-likelihood of a held-out
+    validation split of the training images (``n_components="validation"``), never by a sample-quality measure
+    (see :mod:`gmmlab.generative_mfa`). Both routes are densities over all pixels: :meth:`bits_per_dim`.
+
     Parameters
     ----------
     n_pca_components : int or float, default=3
         Number of principal components kept; a float in (0, 1) keeps the fewest components that explain at
         least that share of the variance (e.g. 0.9).
-    n_components : int or {"bic", "aic", "icl"}, default="bic"
-        Number of mixture components, or the criterion used to choose it (every criterion is lower-is-better:
-        BIC = -2 log L + p ln n, scikit-learn's sign).
+    n_components : int or {"bic", "aic", "icl"} (or "validation" with ``model="mfa"``), default="bic"
+        Number of mixture components, or the criterion used to choose it (BIC = -2 log L + p ln n, scikit-learn's
+        sign, lower is better; "validation": the highest held-out log-likelihood).
     covariance_type : str, default="tied"
         "full", "tied", "diag", "spherical" or an mclust model name (EII ... VVV).
-    subsample_size : int or None, default=5000
-        Number of images used for the fit (None: all of them).
-    n_components_range : iterable of int, default=range(1, 31)
-        Candidate numbers of components when ``n_components`` is a criterion.
+    subsample_size : int, None or "auto", default="auto"
+        Number of images used for the fit (None: all of them; "auto": 5000 for ``"pca"``, all for ``"mfa"``).
+    n_components_range : iterable of int or None, default=None
+        Candidate numbers of components when ``n_components`` is a criterion (None: range(1, 31) for ``"pca"``,
+        (25, 50, 100, 200) for ``"mfa"``).
     n_seeds : int, default=1
         Fits per candidate in the sweep (different initialisations).
     rule : str or None, default=None
@@ -65,12 +74,27 @@ class GMMImageGenerator(BaseEstimator):
     n_jobs : int, default=-1
         Parallel jobs of the sweep.
     tol, reg_covar, max_iter, n_init, init_params :
-        Passed to every :class:`gmmlab.mixture.GaussianMixture` (sweep and final fit).
+        Passed to every :class:`gmmlab.mixture.GaussianMixture` (sweep and final fit); all but ``init_params``
+        also to every :class:`gmmlab.mixture.MixtureOfFactorAnalyzers`.
+    model : {"pca", "mfa"}, default="pca"
+        ``"pca"``: the lab's route (PCA, then a GMM in the PCA space). ``"mfa"``: a mixture of factor analysers
+        on the pixels.
+    n_factors : int or iterable of int, default=10
+        ``"mfa"`` only: factors per component, or the candidates to choose from with K.
+    noise : {"diagonal", "isotropic"}, default="diagonal"
+        ``"mfa"`` only: the noise of each factor analyser.
+    selection_size : int, default=10000
+        ``"mfa"`` only: images of each grid fit when choosing (K, q) (and of the disjoint validation split for
+        ``"validation"``); the chosen model is then fitted on the whole subsample.
 
     Attributes
     ----------
-    pca_ : sklearn.decomposition.PCA
-    gmm_ : gmmlab.mixture.GaussianMixture
+    pca_ : sklearn.decomposition.PCA or None
+        None for ``"mfa"``.
+    gmm_ : gmmlab.mixture.GaussianMixture or gmmlab.mixture.MixtureOfFactorAnalyzers
+        The mixture (in the PCA space, or on the pixels for ``"mfa"``).
+    n_factors_ : int or None
+        ``"mfa"``: the factors per component used.
     n_components_ : int
         Number of mixture components used.
     n_pca_components_ : int
@@ -85,8 +109,8 @@ class GMMImageGenerator(BaseEstimator):
         Pixels per image.
     sweep_results_ : pandas.DataFrame or None
         One row per fit of the sweep (None when ``n_components`` is an integer).
-    selection_ : gmmlab.selection.Selection or None
-        The chosen K and the reason (None when ``n_components`` is an integer).
+    selection_ : gmmlab.selection.Selection, str or None
+        The chosen K and the reason (None when ``n_components`` is an integer; a sentence for ``"mfa"``).
 
     Examples
     --------
@@ -102,8 +126,8 @@ class GMMImageGenerator(BaseEstimator):
         n_pca_components: int | float = 3,
         n_components: int | str = "bic",
         covariance_type: str = "tied",
-        subsample_size: int | None = 5000,
-        n_components_range: Iterable[int] = range(1, 31),
+        subsample_size: int | None | str = "auto",
+        n_components_range: Iterable[int] | None = None,
         n_seeds: int = 1,
         rule: str | None = None,
         min_explained_variance: float = 0.5,
@@ -114,7 +138,15 @@ class GMMImageGenerator(BaseEstimator):
         max_iter: int = 100,
         n_init: int = 1,
         init_params: str = "kmeans",
+        model: str = "pca",
+        n_factors: int | Iterable[int] = 10,
+        noise: str = "diagonal",
+        selection_size: int = 10000,
     ):
+        self.model = model
+        self.n_factors = n_factors
+        self.noise = noise
+        self.selection_size = selection_size
         self.n_pca_components = n_pca_components
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -151,8 +183,11 @@ class GMMImageGenerator(BaseEstimator):
         owner = type(self).__name__
         X, _ = check_images(images, owner, square=True, unit_range=True, convert=False)
         candidates = self._check_params(*X.shape)
+        self.n_factors_ = None
+        if self.model == "mfa":
+            return self._fit_mfa(X, labels, candidates)
         pipeline = ImagePipeline(
-            self.n_pca_components, self.subsample_size, random_state=self.random_state, owner=owner
+            self.n_pca_components, self._subsample_size(), random_state=self.random_state, owner=owner
         ).fit(X, labels)
         self._adopt(pipeline)
         gmm_params = self._gmm_params()
@@ -209,6 +244,35 @@ class GMMImageGenerator(BaseEstimator):
         generator.gmm_ = pipeline.fit_mixture(n_components, covariance_type, **generator._gmm_params())
         return generator
 
+    def _subsample_size(self):
+        """``subsample_size`` with "auto" resolved: 5000 images for the PCA route, all for the MFA route."""
+        if isinstance(self.subsample_size, str) and self.subsample_size == "auto":
+            return None if self.model == "mfa" else 5000
+        return self.subsample_size
+
+    def _fit_mfa(self, X, labels, candidates):
+        """The pixel-space route: subsample (all by default), choose (K, q) if asked, fit the MFA."""
+        from sklearn.utils import check_random_state
+
+        from gmmlab.generative_mfa import fit_mfa_route
+
+        owner = type(self).__name__
+        rng = check_random_state(self.random_state)
+        side = int(round(np.sqrt(X.shape[1])))
+        size = self._subsample_size()
+        indices = subsample(X.shape[0], size, labels, rng, owner)
+        self.image_shape_, self.n_features_in_, self.subsample_indices_ = (side, side), X.shape[1], indices
+        route = fit_mfa_route(
+            X[indices], None if labels is None else np.asarray(labels)[indices], n_components=self.n_components,
+            n_components_range=candidates, n_factors=self.n_factors, rng=rng, noise=self.noise, tol=self.tol,
+            selection_size=min(self.selection_size, len(indices)), reg_covar=self.reg_covar,
+            max_iter=self.max_iter, n_init=self.n_init,
+        )
+        self.pca_, self.gmm_, self.n_pca_components_, self.explained_variance_ = None, route.mfa, 0, 1.0
+        self.n_components_, self.n_factors_ = route.n_components, route.n_factors
+        self.sweep_results_, self.selection_ = route.table, (route.reason if route.table is not None else None)
+        return self
+
     def _gmm_params(self) -> dict:
         return dict(
             tol=self.tol, reg_covar=self.reg_covar, max_iter=self.max_iter, n_init=self.n_init,
@@ -236,7 +300,13 @@ class GMMImageGenerator(BaseEstimator):
     def _check_params(self, n_images: int, n_features: int) -> list[int] | None:
         """Validate the parameters for ``n_images`` images of ``n_features`` pixels; the K grid of a sweep."""
         owner = type(self).__name__
-        subsample_size = ImagePipeline(self.n_pca_components, self.subsample_size, owner=owner).check_sizes(
+        check_choice("model", self.model, ("pca", "mfa"), owner)
+        if self.model == "mfa":
+            from gmmlab.generative_mfa import check_n_factors
+
+            check_n_factors(self.n_factors, n_features, owner)
+            check_int("selection_size", self.selection_size, 2, owner)
+        subsample_size = ImagePipeline(self.n_pca_components, self._subsample_size(), owner=owner).check_sizes(
             n_images, n_features
         )
         if not isinstance(self.covariance_type, str):
@@ -245,10 +315,11 @@ class GMMImageGenerator(BaseEstimator):
         check_float("min_explained_variance", self.min_explained_variance, 0.0, owner)
         candidates = None
         if isinstance(self.n_components, str):
-            check_choice("n_components", self.n_components, CRITERIA, owner)
-            candidates = check_n_components_grid(
-                self.n_components_range, owner, name="n_components_range", n_samples=subsample_size
-            )
+            check_choice("n_components", self.n_components, CRITERIA if self.model == "pca" else MFA_CRITERIA, owner)
+            grid = self.n_components_range
+            if grid is None:
+                grid = range(1, 31) if self.model == "pca" else DEFAULT_MFA_COMPONENTS
+            candidates = check_n_components_grid(grid, owner, name="n_components_range", n_samples=subsample_size)
             check_int("n_seeds", self.n_seeds, 1, owner)
         else:
             k = check_int("n_components", self.n_components, 1, owner)
@@ -264,6 +335,8 @@ class GMMImageGenerator(BaseEstimator):
     def transform(self, images) -> np.ndarray:
         """Project images onto the principal components: (n, n_pca_components_)."""
         X = self._check_input(images)
+        if self.pca_ is None:
+            raise ValueError(f"{type(self).__name__}: model='mfa' has no PCA space to project onto.")
         return self.pca_.transform(X).astype(np.float64, copy=False)
 
     def inverse_transform(self, Z, clip: bool = True) -> np.ndarray:
@@ -299,18 +372,24 @@ class GMMImageGenerator(BaseEstimator):
         """
         check_is_fitted(self)
         Z, components = self.gmm_.sample(n_samples, random_state=random_state)
-        return self.inverse_transform(Z), components
+        return self._decode(Z), components
 
     def sample_component(self, k: int, n_samples: int = 1, random_state=None) -> np.ndarray:
         """Draw ``n_samples`` images from component ``k`` only: (n_samples, *image_shape_) in [0, 1]."""
         check_is_fitted(self)
         Z, _ = self.gmm_.sample(n_samples, random_state=random_state, component=k)
-        return self.inverse_transform(Z)
+        return self._decode(Z)
 
     def component_means(self) -> np.ndarray:
         """The mean of every component decoded to an image: (n_components_, *image_shape_) in [0, 1]."""
         check_is_fitted(self)
-        return self.inverse_transform(self.gmm_.means_)
+        return self._decode(self.gmm_.means_)
+
+    def _decode(self, Z) -> np.ndarray:
+        """Mixture space -> images in [0, 1]: the inverse PCA, or (``"mfa"``) the pixels clipped."""
+        if self.pca_ is None:
+            return np.clip(Z, 0.0, 1.0).reshape((-1, *self.image_shape_))
+        return self.inverse_transform(Z)
 
     # --------------------------------------------------------------------------------------------- density
 
@@ -324,7 +403,8 @@ class GMMImageGenerator(BaseEstimator):
             ``"pca"``: the mixture's log-density of the projected image (comparable only between models with the
             same PCA). ``"pixels"``: a density over all pixels, the mixture on the principal components times an
             isotropic Gaussian on the discarded directions whose variance is their mean variance (probabilistic
-            PCA's noise model); comparable between different numbers of principal components.
+            PCA's noise model); comparable between different numbers of principal components. For
+            ``model="mfa"`` both are the mixture of factor analysers' density over the pixels.
 
         Returns
         -------
@@ -332,6 +412,8 @@ class GMMImageGenerator(BaseEstimator):
         """
         check_choice("space", space, ("pca", "pixels"), type(self).__name__)
         X = self._check_input(images)
+        if self.pca_ is None:  # the MFA route is a density over the pixels already
+            return self.gmm_.score_samples(X)
         Z = self.pca_.transform(X).astype(np.float64, copy=False)
         log_density = self.gmm_.score_samples(Z)
         n_discarded = self.n_features_in_ - self.n_pca_components_
@@ -346,8 +428,21 @@ class GMMImageGenerator(BaseEstimator):
         """Mean log-likelihood per image (see :meth:`score_samples` for ``space``)."""
         return float(np.mean(self.score_samples(images, space=space)))
 
+    def bits_per_dim(self, images, random_state=0) -> float:
+        """Mean bits per dimension of 8-bit images under the generator's density over all pixels (lower is better).
+
+        The images (levels ``k / 255``) are uniformly dequantised to ``(k + u) / 256`` (seeded by
+        ``random_state``) and scored with ``score_samples(space="pixels")``; see :mod:`gmmlab.pixel_density` for
+        the convention, ``bpd = -(log p_[0,1](y) - D ln 256) / (D ln 2)``.
+        """
+        X = self._check_input(images)
+        log_density = self.score_samples(dequantize(X, random_state), space="pixels")
+        return float(np.mean(bits_per_dim(log_density, self.n_features_in_)))
+
     def predict(self, images) -> np.ndarray:
         """The most responsible component of each image: (n,)."""
+        if self.pca_ is None:
+            return self.gmm_.predict(self._check_input(images))
         return self.gmm_.predict(self.transform(images))
 
     # ---------------------------------------------------------------------------------------------- analysis

@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_choice, check_data, check_float, check_int
 from ..history import History, IterationRecord
+from ._covariance import one_thread
 from ._em import MixtureParams
 from ._factor_em import fit_structure_em, log_density
 from ._factor_structure import NOISE_TYPES, FactorAnalyzerStructure, FactorCovariances
@@ -163,6 +164,12 @@ class MixtureOfFactorAnalyzers(DensityMixin, BaseEstimator):
         X = check_data(self, X, reset=True, ensure_min_samples=2)
         n_samples, n_features = X.shape
         self._check_parameters(n_samples, n_features)
+        with one_thread():  # as GaussianMixture: immune to other processes holding the cores
+            return self._fit(X, sample_weight)
+
+    def _fit(self, X, sample_weight):
+        owner = type(self).__name__
+        n_samples, n_features = X.shape
         if sample_weight is not None:
             sample_weight = np.asarray(sample_weight, dtype=np.float64)
             if sample_weight.shape != (n_samples,) or not np.all(np.isfinite(sample_weight)) or np.any(
@@ -264,7 +271,8 @@ class MixtureOfFactorAnalyzers(DensityMixin, BaseEstimator):
         shift = self.weights_ @ self.means_
         features = np.ascontiguousarray((X - shift.astype(X.dtype)).T)
         params = MixtureParams(self.weights_, self.means_ - shift, self._covariances(), None)
-        return log_density(self._structure(), params, features, want_resp)
+        with one_thread():
+            return log_density(self._structure(), params, features, want_resp)
 
     def score_samples(self, X):
         """Log-density of every sample under the mixture, shape (n_samples,)."""
