@@ -18,9 +18,9 @@ factor-analysis EM step for ``W`` and ``Psi`` on each component's weighted scatt
 from the statistics gathered about the previous means). Both stages raise the same lower bound, so the
 log-likelihood never decreases.
 
-The class follows the engine contract's ``CovarianceStructure`` protocol (``e_state``, ``log_prob``,
-``accumulate``, ``new_second``, ``covariances_from_statistics``, ``n_parameters``, ``sample_component``) so that
-it can run in the engine's loop.
+:class:`FactorAnalyzerStructure` is a :class:`~._structure.CovarianceStructure`: the engine's one EM loop
+(:func:`~._em.fit_em`) runs it like the four Gaussian structures. Unlike those it is not a registry singleton,
+since it carries its ``n_factors`` and its noise type.
 """
 
 from __future__ import annotations
@@ -30,10 +30,12 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils.extmath import randomized_svd
 
+from ._structure import LOG_2PI as _LOG_2PI
+from ._structure import CovarianceStructure, MixtureParams, Scratch
+
 __all__ = ["FactorCovariances", "FactorStatistics", "FactorState", "FactorAnalyzerStructure", "NOISE_TYPES"]
 
 NOISE_TYPES = ("diagonal", "isotropic")
-_LOG_2PI = np.log(2 * np.pi)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,14 @@ class FactorCovariances:
         if self.noise.ndim == 1:
             return np.repeat(self.noise[:, None], self.loadings.shape[1], axis=1)
         return self.noise
+
+    def copy(self) -> "FactorCovariances":
+        """A copy that owns its arrays (for a history record)."""
+        return FactorCovariances(self.loadings.copy(), self.noise.copy())
+
+    def astype(self, dtype) -> "FactorCovariances":
+        """The same covariances in ``dtype``."""
+        return FactorCovariances(self.loadings.astype(dtype, copy=False), self.noise.astype(dtype, copy=False))
 
     def component(self, k: int) -> np.ndarray:
         """The dense (d, d) covariance of component ``k`` (for small d: tests, plots)."""
@@ -85,25 +95,6 @@ class FactorStatistics:
         return self
 
 
-@dataclass
-class SufficientStatistics:
-    """What one pass over the data gives the M-step (the engine contract's ``SufficientStatistics``)."""
-
-    nk: np.ndarray
-    first: np.ndarray
-    second: FactorStatistics
-    log_likelihood: float = 0.0
-    total_weight: float = 0.0
-
-    def __iadd__(self, other: "SufficientStatistics") -> "SufficientStatistics":
-        self.nk += other.nk
-        self.first += other.first
-        self.second += other.second
-        self.log_likelihood += other.log_likelihood
-        self.total_weight += other.total_weight
-        return self
-
-
 @dataclass(frozen=True)
 class FactorState:
     """Per-iteration constants of the E-step (float64 except the two matrices used on data blocks)."""
@@ -118,7 +109,7 @@ class FactorState:
     covariances: FactorCovariances
 
 
-class FactorAnalyzerStructure:
+class FactorAnalyzerStructure(CovarianceStructure):
     """``W W^T + Psi`` covariances with ``n_factors`` factors and diagonal or isotropic noise.
 
     Parameters
@@ -132,6 +123,18 @@ class FactorAnalyzerStructure:
         self.n_factors = int(n_factors)
         self.noise = noise
         self.name = f"mfa-{noise}"
+        self.aliases = ()
+
+    def covariance_shape(self, n_components: int, n_features: int) -> tuple:
+        """Shape of the loadings (the noise is (K, d) or (K,))."""
+        return (n_components, n_features, self.n_factors)
+
+    def component_covariance(self, covariances: FactorCovariances, k: int, n_features: int) -> np.ndarray:
+        return covariances.component(k)
+
+    def precision_cholesky(self, covariances):
+        """No precision factor is kept: the E-step state is built from the loadings and the noise."""
+        return None
 
     # ------------------------------------------------------------------------------------------------- sizes
 
@@ -143,11 +146,21 @@ class FactorAnalyzerStructure:
         return int(n_components * (loadings + noise))
 
     def block_rows(self, n_components: int, n_features: int) -> int:
-        """Floats held per sample of a block (the latent coordinates, the log-densities, the squares)."""
-        return n_components * (self.n_factors + 1) + n_features
+        """Floats per sample the blocks are sized by.
+
+        The per-block work is matrix products of (K q, d) by (d, m); below a few hundred samples per block they
+        run far from the core's peak, so this counts 1/16 of the floats the pass holds per sample (blocks of about
+        1,100 samples at K=100, q=10, d=784; measured 2.3x faster per pass than cache-sized blocks of 70).
+        """
+        return max(1, (n_components * (self.n_factors + 1) + n_features) // 16)
 
     def new_second(self, n_components: int, n_features: int, dtype=np.float64) -> FactorStatistics:
-        """A zeroed ``second`` statistic."""
+        """A zeroed ``second`` statistic, float64 whatever the data's dtype.
+
+        ``diag(S) = sum r x^2 / N - mu^2`` cancels digits for pixels that are nearly constant inside a component;
+        float64 sums keep their small variances accurate in a float32 fit.
+        """
+        dtype = np.float64
         squares = (n_components, n_features) if self.noise == "diagonal" else (n_components,)
         return FactorStatistics(
             np.zeros(squares, dtype),
@@ -155,16 +168,12 @@ class FactorAnalyzerStructure:
             np.zeros((n_components, self.n_factors), dtype),
         )
 
-    def new_statistics(self, n_components: int, n_features: int) -> SufficientStatistics:
-        """Zeroed statistics of a pass (float64 accumulators whatever the data's dtype)."""
-        return SufficientStatistics(
-            np.zeros(n_components), np.zeros((n_components, n_features)), self.new_second(n_components, n_features)
-        )
-
     # ------------------------------------------------------------------------------------------------ E-step
 
-    def e_state(self, weights, means, covariances: FactorCovariances, dtype=np.float64) -> FactorState:
-        """The E-step constants of parameters (weights (K,), means (K, d), covariances)."""
+    def e_state(self, params: MixtureParams) -> FactorState:
+        """The E-step constants of ``params`` (centred); the block products run in the means' dtype."""
+        weights, means, covariances = params.weights, params.means, params.covariances
+        dtype = means.dtype
         W = np.asarray(covariances.loadings, dtype=np.float64)
         K, d, q = W.shape
         psi = covariances.noise_matrix().astype(np.float64)
@@ -192,48 +201,52 @@ class FactorAnalyzerStructure:
             covariances=covariances,
         )
 
-    def log_prob(self, state: FactorState, block: np.ndarray, out: np.ndarray, workspace: dict) -> None:
-        """``out[k, i] = log w_k + log N(x_i; mu_k, Sigma_k)`` for a (d, m) block of centred features.
+    def _buffers(self, scratch: Scratch, n_components: int, block: np.ndarray):
+        """The latent coordinates (K q, m) and the squares ((d, m) or (m,)) of a block, in ``scratch``."""
+        n_features, size = block.shape
+        latent = scratch.take("block", (n_components * self.n_factors, size), block.dtype)
+        shape = (n_features, size) if self.noise == "diagonal" else (size,)
+        return latent, scratch.take("gathered", shape, block.dtype)
 
-        Leaves the latent coordinates ``z`` (K q, m) and the squares in ``workspace`` for :meth:`accumulate`.
+    def log_prob(self, state: FactorState, block: np.ndarray, out: np.ndarray, scratch: Scratch,
+                 exact: bool = True) -> None:
+        """``out[k, i] = log w_k + log N(x_i; mu_k, Sigma_k)`` for a (d, m) block of centred features (exact).
+
+        Leaves the latent coordinates ``z`` and the squares in ``scratch`` for :meth:`accumulate`.
         """
         K = out.shape[0]
         q = self.n_factors
-        latent = state.projections @ block
+        latent, squares = self._buffers(scratch, K, block)
+        np.matmul(state.projections, block, out=latent)
         latent -= state.latent_offsets
         if self.noise == "diagonal":
-            squares = block * block
+            np.multiply(block, block, out=squares)
             quadratic = state.inverse_noise @ squares
         else:
-            squares = np.einsum("dm,dm->m", block, block)
+            np.einsum("dm,dm->m", block, block, out=squares)
             quadratic = state.inverse_noise * squares
         quadratic -= 2.0 * (state.scaled_means @ block)
         if q:
             quadratic -= np.einsum("kqm,kqm->km", latent.reshape(K, q, -1), latent.reshape(K, q, -1))
         np.multiply(quadratic, -0.5, out=out)
         out += state.constants
-        workspace["latent"] = latent
-        workspace["squares"] = squares
 
-    def accumulate(self, state: FactorState, block, resp, stats: SufficientStatistics, workspace: dict) -> None:
-        """Add a block's share of the statistics; ``resp`` (K, m) already holds the sample weights."""
+    def accumulate(self, state: FactorState, block, resp, stats, scratch: Scratch) -> None:
+        """Add a block's share of ``first`` and ``second``; ``resp`` (K, m) already holds the sample weights."""
         K = resp.shape[0]
         q = self.n_factors
-        stats.nk += resp.sum(axis=1)
+        latent, squares = self._buffers(scratch, K, block)
         stats.first += resp @ block.T
-        squares = workspace["squares"]
         stats.second.sum_squares += resp @ (squares.T if squares.ndim == 2 else squares)
         if q:
-            weighted = workspace["latent"].reshape(K, q, -1) * resp[:, None, :]
+            weighted = latent.reshape(K, q, -1) * resp[:, None, :]
             stats.second.sum_latent += weighted.sum(axis=2)
             cross = block @ weighted.reshape(K * q, -1).T  # (d, K q)
             stats.second.sum_cross += cross.reshape(-1, K, q).transpose(1, 0, 2)
 
     # ------------------------------------------------------------------------------------------------ M-step
 
-    def covariances_from_statistics(
-        self, stats: SufficientStatistics, means, state: FactorState, reg_covar: float
-    ) -> FactorCovariances:
+    def covariances_from_statistics(self, stats, means, state: FactorState, reg_covar: float) -> FactorCovariances:
         """One factor-analysis EM step per component on its scatter about the new ``means`` (K, d).
 
         ``W_new = S B^T (M^{-1} + B S B^T)^{-1}`` and ``Psi_new = diag(S - W_new B S) + reg_covar`` with
@@ -241,9 +254,10 @@ class FactorAnalyzerStructure:
         gathered about the previous means (isotropic noise: the mean of the diagonal).
         """
         q = self.n_factors
-        nk = stats.nk
+        nk = stats.nk.astype(np.float64)
         second = stats.second
         old_means = state.means
+        means = means.astype(np.float64)
         K, d = old_means.shape
         delta = means - old_means
         if self.noise == "diagonal":
@@ -272,13 +286,17 @@ class FactorAnalyzerStructure:
             explained = explained.sum(axis=1) if q else 0.0
             noise = np.maximum((scatter_diagonal - explained) / d, 0.0) + reg_covar
         # A component that lost all its samples keeps its previous shape (its weight is ~0 anyway).
-        empty = nk < 1e-8 * max(float(nk.sum()), 1.0)
+        empty = nk < 1e-6 * max(float(nk.sum()), 1.0) / K
         if np.any(empty):
             W[empty] = state.covariances.loadings[empty]
             noise[empty] = state.covariances.noise[empty]
-        return FactorCovariances(W, noise)
+        return FactorCovariances(W, noise).astype(state.projections.dtype)
 
-    def initial_covariances(self, X, labels, means, reg_covar: float, random_state) -> FactorCovariances:
+    def initial_covariances(self, X_centred, resp, nk, means, reg_covar):
+        """The protocol's start from responsibilities (n, K): :meth:`ppca_covariances` of their hard labels."""
+        return self.ppca_covariances(X_centred, resp.argmax(axis=1), np.asarray(means, np.float64), reg_covar, 0)
+
+    def ppca_covariances(self, X, labels, means, reg_covar: float, random_state) -> FactorCovariances:
         """Per-cluster probabilistic PCA of hard labels (Richardson & Weiss's start for MFA).
 
         For each cluster, the top ``q`` right singular vectors of its centred rows (randomized SVD, never a
@@ -319,8 +337,9 @@ class FactorAnalyzerStructure:
 
     # ---------------------------------------------------------------------------------------------- sampling
 
-    def sample_component(self, mean, covariances: FactorCovariances, k: int, n_samples: int, rng) -> np.ndarray:
-        """``n_samples`` draws ``mu + W u + Psi^{1/2} e`` from component ``k``: (n_samples, d)."""
+    def sample_component(self, rng, means, covariances: FactorCovariances, k: int, n_samples: int) -> np.ndarray:
+        """``n_samples`` draws ``mu_k + W_k u + Psi_k^{1/2} e`` from component ``k``: (n_samples, d)."""
+        mean = means[k]
         W = covariances.loadings[k]
         d, q = W.shape
         noise_sd = np.sqrt(covariances.noise_matrix()[k])

@@ -14,11 +14,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_choice, check_data, check_float, check_int
-from ..history import History, IterationRecord
-from ._covariance import one_thread
-from ._em import MixtureParams
-from ._factor_em import fit_structure_em, log_density
+from ..history import History
+from ._em import criteria, e_step, fit_em
 from ._factor_structure import NOISE_TYPES, FactorAnalyzerStructure, FactorCovariances
+from ._structure import FitData, MixtureParams
+from ._threads import one_thread
 
 __all__ = ["MixtureOfFactorAnalyzers"]
 
@@ -182,71 +182,35 @@ class MixtureOfFactorAnalyzers(DensityMixin, BaseEstimator):
         structure = self._structure()
         random_state = check_random_state(self.random_state)
         shift = X.mean(axis=0)
-        history = History(model="mfa", objective_name="log_likelihood", covariance_type=structure.name) \
-            if self.record_history else None
-        keep_assignments = n_samples * self.n_components <= self.history_max_cells
-        # The initialisations need X; the engine then works on one centred (d, n) copy.
+        history = None
+        if self.record_history:
+            history = History(model="gmm", objective_name="log_likelihood", covariance_type=structure.name)
+        # The starts need X; the engine then works on one centred (d, n) copy of it.
         starts = [self._initial_params(X, shift, structure, random_state, sample_weight) for _ in range(self.n_init)]
-        features = np.ascontiguousarray((X - shift).T)
-        resp_out = np.empty((n_samples, self.n_components), X.dtype) if history is not None and keep_assignments \
-            else None
-        best = None
-        for restart, params in enumerate(starts):
-            on_iteration = None
-            if history is not None or self.verbose:
-                on_iteration = self._recorder(history, restart, shift)
-            result = fit_structure_em(
-                features, structure, params, tol=self.tol, max_iter=self.max_iter, reg_covar=self.reg_covar,
-                sample_weight=sample_weight, on_iteration=on_iteration, resp_out=resp_out,
-            )
-            if history is not None:
-                final, resp = log_density(structure, result.params, features, want_resp=keep_assignments)
-                mean = float(np.average(final, weights=sample_weight))
-                on_iteration(result.n_iter, result.params, mean, resp)
-            if best is None or result.lower_bound > best[1].lower_bound:
-                best = (restart, result)
-        restart, result = best
+        data = FitData.from_samples(X, shift, sample_weight)
+        result = fit_em(
+            data, shift, starts.__getitem__, structure, n_init=self.n_init, tol=self.tol, max_iter=self.max_iter,
+            reg_covar=self.reg_covar, history=history, history_max_cells=self.history_max_cells,
+            verbose=self.verbose,
+        )
         if not result.converged and self.max_iter > 0:
             warnings.warn(
                 f"{owner}: EM did not converge in max_iter={self.max_iter} iterations (last change of the lower "
                 "bound above tol). Raise max_iter or tol.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         params = result.params
         self.weights_ = params.weights
-        self.means_ = params.means + shift
+        self.means_ = params.means
         self.loadings_ = params.covariances.loadings
         self.noise_variances_ = params.covariances.noise
         self.converged_ = result.converged
         self.n_iter_ = result.n_iter
         self.lower_bound_ = result.lower_bound
         self.lower_bounds_ = result.lower_bounds
-        if history is not None:
-            history.best_restart = restart
         self.history_ = history
         return self
-
-    def _recorder(self, history, restart, shift):
-        def record(iteration, params, lower_bound, resp):
-            if self.verbose:
-                print(f"  restart {restart} iteration {iteration}: lower bound {lower_bound:.6f}")
-            if history is None:
-                return
-            history.append(
-                IterationRecord(
-                    restart=restart,
-                    iteration=iteration,
-                    means=params.means + shift,
-                    weights=params.weights.copy(),
-                    covariances=None,
-                    objective=float(lower_bound),
-                    labels=None if resp is None else resp.argmax(axis=1),
-                    responsibilities=None if resp is None else resp.copy(),
-                )
-            )
-
-        return record
 
     def _initial_params(self, X, shift, structure, random_state, sample_weight) -> MixtureParams:
         """KMeans labels, then each cluster's mean and probabilistic PCA (in coordinates centred on ``shift``)."""
@@ -256,27 +220,31 @@ class MixtureOfFactorAnalyzers(DensityMixin, BaseEstimator):
         weights_per_sample = np.ones(X.shape[0]) if sample_weight is None else sample_weight
         nk = np.bincount(labels, weights=weights_per_sample, minlength=K) + 10 * np.finfo(np.float64).eps
         means = np.asarray(kmeans.cluster_centers_, dtype=np.float64) - shift
-        covariances = structure.initial_covariances(X - shift.astype(X.dtype), labels, means, self.reg_covar,
-                                                    random_state)
-        return MixtureParams(nk / nk.sum(), means, covariances, None)
+        covariances = structure.ppca_covariances(X - shift, labels, means, self.reg_covar, random_state)
+        dtype = X.dtype
+        return MixtureParams((nk / nk.sum()).astype(dtype), means.astype(dtype), covariances.astype(dtype), None)
 
     # ------------------------------------------------------------------------------------------------ inference
 
     def _covariances(self) -> FactorCovariances:
         return FactorCovariances(self.loadings_, self.noise_variances_)
 
-    def _log_density(self, X, want_resp: bool):
+    def _centred(self, X):
+        """(data centred on the mixture's mean, the parameters in the same coordinates and the data's dtype)."""
         check_is_fitted(self, "loadings_")
         X = check_data(self, X, reset=False)
-        shift = self.weights_ @ self.means_
-        features = np.ascontiguousarray((X - shift.astype(X.dtype)).T)
-        params = MixtureParams(self.weights_, self.means_ - shift, self._covariances(), None)
-        with one_thread():
-            return log_density(self._structure(), params, features, want_resp)
+        shift = (self.weights_ @ self.means_).astype(X.dtype)
+        params = MixtureParams(self.weights_.astype(X.dtype), (self.means_ - shift).astype(X.dtype),
+                               self._covariances().astype(X.dtype), None)
+        return FitData.from_samples(X, shift), params
+
+    def _log_density(self, X, want_resp: bool):
+        data, params = self._centred(X)
+        return e_step(self._structure(), params, data)
 
     def score_samples(self, X):
-        """Log-density of every sample under the mixture, shape (n_samples,)."""
-        return self._log_density(X, False)[0]
+        """Log-density of every sample under the mixture, shape (n_samples,) (float64)."""
+        return self._log_density(X, False)[0].astype(np.float64)
 
     def score(self, X, y=None):
         """Mean log-likelihood per sample of ``X`` (higher is better)."""
@@ -294,7 +262,7 @@ class MixtureOfFactorAnalyzers(DensityMixin, BaseEstimator):
         """The dense (d, d) covariance ``W_k W_k^T + Psi_k`` of component ``k`` (mind the memory for large d)."""
         check_is_fitted(self, "loadings_")
         self._check_component(k)
-        return self._covariances().component(k)
+        return self._covariances().component(k).astype(np.float64)
 
     # ------------------------------------------------------------------------------------------------ criteria
 
@@ -308,15 +276,18 @@ class MixtureOfFactorAnalyzers(DensityMixin, BaseEstimator):
         check_is_fitted(self, "loadings_")
         return self._n_parameters()
 
+    def criteria(self, X) -> dict:
+        """Mean log-likelihood, BIC, AIC and ICL of ``X`` in one pass (the engine's :func:`criteria`)."""
+        data, params = self._centred(X)
+        return criteria(self._structure(), params, data)
+
     def bic(self, X) -> float:
         """Bayesian information criterion ``-2 log L + p ln n`` (scikit-learn's sign; lower is better)."""
-        X = check_data(self, X, reset=False)
-        return float(-2 * self.score(X) * X.shape[0] + self._n_parameters() * np.log(X.shape[0]))
+        return self.criteria(X)["bic"]
 
     def aic(self, X) -> float:
         """Akaike information criterion ``-2 log L + 2 p``; lower is better."""
-        X = check_data(self, X, reset=False)
-        return float(-2 * self.score(X) * X.shape[0] + 2 * self._n_parameters())
+        return self.criteria(X)["aic"]
 
     # ------------------------------------------------------------------------------------------------ sampling
 
@@ -359,7 +330,7 @@ class MixtureOfFactorAnalyzers(DensityMixin, BaseEstimator):
         pieces, labels = [], []
         for k, count in enumerate(counts):
             if count:
-                pieces.append(structure.sample_component(self.means_[k], covariances, k, count, rng))
+                pieces.append(structure.sample_component(rng, self.means_, covariances, k, count))
                 labels.append(np.full(count, k))
         X = np.concatenate(pieces).astype(self.means_.dtype, copy=False)
         y = np.concatenate(labels)
