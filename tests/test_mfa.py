@@ -205,3 +205,38 @@ def test_bad_data_and_weights_are_clear_errors():
     model = _fit(X, n_factors=1)
     with pytest.raises(ValueError, match="features"):
         model.score_samples(X[:, :4])
+
+
+def test_persistence_round_trip_gives_the_same_model(tmp_path):
+    from gmmlab import load_model, save_model
+    from gmmlab.persistence import ModelFileError
+
+    X = _data()
+    for noise in ("diagonal", "isotropic"):
+        model = _fit(X, n_factors=2, noise=noise)
+        path = save_model(model, tmp_path / f"mfa-{noise}.npz")
+        loaded, pca, meta = load_model(path)
+        assert pca is None and meta["mixture"] == "mfa" and meta["n_factors"] == 2
+        assert isinstance(loaded, MixtureOfFactorAnalyzers) and loaded.get_params() == model.get_params()
+        np.testing.assert_allclose(loaded.score_samples(X), model.score_samples(X), rtol=1e-12)
+        np.testing.assert_allclose(loaded.sample(7, random_state=3)[0], model.sample(7, random_state=3)[0], rtol=1e-12)
+    with np.load(path) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    arrays["loadings"] = arrays["loadings"] * 2
+    tampered = tmp_path / "tampered.npz"
+    np.savez(tampered, **arrays)
+    with pytest.raises(ModelFileError, match="checksum"):
+        load_model(tampered)
+
+
+def test_cli_fits_and_saves_an_mfa(tmp_path, capsys):
+    from gmmlab.cli import main
+
+    data = tmp_path / "points.npy"
+    np.save(data, _data())
+    out = tmp_path / "mfa.npz"
+    assert main(["fit", str(data), "--k", "3", "--model", "mfa", "--n-factors", "2", "--out", str(out)]) == 0
+    assert "MFA (q=2, diagonal noise)" in capsys.readouterr().out
+    assert main(["sample", str(out), "-n", "5", "--out", str(tmp_path / "s.npy")]) == 0
+    assert np.load(tmp_path / "s.npy").shape == (5, 6)
+    assert main(["fit", str(data), "--k", "3", "--model", "mfa", "--n-factors", "6", "--out", str(out)]) != 0

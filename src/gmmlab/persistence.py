@@ -1,7 +1,9 @@
 """Save and load fitted models without pickle: arrays in a ``.npz`` file plus JSON metadata.
 
 A saved file holds a fitted :class:`gmmlab.mixture.GaussianMixture`, optionally with the PCA it was fitted in
-(a fitted :class:`sklearn.decomposition.PCA`, or the PCA of a :class:`gmmlab.generative.GMMImageGenerator`).
+(a fitted :class:`sklearn.decomposition.PCA`, or the PCA of a :class:`gmmlab.generative.GMMImageGenerator`), or a
+fitted :class:`gmmlab.mixture.MixtureOfFactorAnalyzers` (alone or as an MFA-route generator; see
+:mod:`gmmlab._persistence_mfa`).
 The arrays are stored with :func:`numpy.savez`; the metadata (format version, gmmlab version, model class,
 covariance type, sizes, the estimator's parameters, a SHA-256 of every array) is a JSON string stored inside the
 same archive. Loading never unpickles (``allow_pickle=False``), checks every array's presence, dtype and shape
@@ -179,6 +181,10 @@ def save_model(model: Any, path: str | os.PathLike[str], pca: PCA | None = None)
     ValueError
         If the model or the PCA is not fitted, or their sizes disagree.
     """
+    from gmmlab._persistence_mfa import is_mfa_model, save_mfa
+
+    if is_mfa_model(model):
+        return save_mfa(model, path, pca)
     gmm, pca, model_class = _split_model(model, pca)
     if not hasattr(gmm, "precisions_cholesky_"):
         raise ValueError("save_model: the GaussianMixture is not fitted; call fit(X) first.")
@@ -460,6 +466,10 @@ def load_model(path: str | os.PathLike[str]) -> LoadedModel:
     """
     path = Path(path)
     metadata, arrays = _read_archive(path)
+    if metadata.get("format") == "gmmlab-model" and metadata.get("mixture") == "mfa":
+        from gmmlab._persistence_mfa import load_mfa
+
+        return load_mfa(path, metadata, arrays)
     _check_metadata(path, metadata)
     _check_arrays(path, metadata, arrays)
     try:

@@ -129,9 +129,20 @@ def _cmd_fit(args) -> int:
     if args.k > X.shape[0]:
         raise UsageError(f"--k {args.k} exceeds the {X.shape[0]} samples of the data")
     Z, pca = _project(X, args.pca)
-    gm = GaussianMixture(
-        n_components=args.k, covariance_type=args.covariance, n_init=args.n_init, random_state=args.seed
-    ).fit(Z)
+    if args.model == "mfa":
+        from gmmlab.mixture import MixtureOfFactorAnalyzers
+
+        if pca is not None:
+            raise UsageError("--model mfa fits the features themselves (e.g. pixels); drop --pca")
+        if not 0 <= args.n_factors < Z.shape[1]:
+            raise UsageError(f"--n-factors {args.n_factors} must lie in [0, {Z.shape[1] - 1}] (below the features)")
+        gm = MixtureOfFactorAnalyzers(args.k, n_factors=args.n_factors, noise=args.noise, n_init=args.n_init,
+                                      random_state=args.seed).fit(Z)
+        args.covariance = f"MFA (q={args.n_factors}, {args.noise} noise)"
+    else:
+        gm = GaussianMixture(
+            n_components=args.k, covariance_type=args.covariance, n_init=args.n_init, random_state=args.seed
+        ).fit(Z)
     save_model(gm, out, pca=pca)
     space = f"{Z.shape[1]} principal components ({pca.explained_variance_ratio_.sum():.1%} of the variance)" \
         if pca is not None else f"{Z.shape[1]} features"
@@ -335,6 +346,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--covariance", type=_covariance, default="full", metavar="TYPE",
                    help="one of " + ", ".join(_covariance_names()) + " (default: full)")
     p.add_argument("--pca", type=_pca, metavar="N", help="fit in N principal components (or a share such as 0.9)")
+    p.add_argument("--model", choices=("gmm", "mfa"), default="gmm", help="gmm, or a mixture of factor analysers")
+    p.add_argument("--n-factors", type=int, default=10, metavar="Q", help="factors per component (mfa; default 10)")
+    p.add_argument("--noise", choices=("diagonal", "isotropic"), default="diagonal",
+                   help="noise of the factor analysers (mfa; default: diagonal)")
     p.add_argument("--n-init", type=_positive_int, default=1, metavar="N", help="EM restarts (default: 1)")
     p.add_argument("--seed", type=_seed, default=0, metavar="N", help="random seed (default: 0)")
     p.add_argument("--out", required=True, metavar="FILE.npz", help="where to save the model")
