@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 _EXPORTS = {
     "animate_evolution": "gmmlab.plotting.interactive",
     "compare_assignments": "gmmlab.plotting.comparison",
+    "compare_sample_grids": "gmmlab.plotting.generative",
     "disagreement": "gmmlab.plotting.comparison",
     "evolution_widget": "gmmlab.plotting.widgets",
     "full_covariances": "gmmlab.plotting.static",
@@ -22,12 +23,15 @@ _EXPORTS = {
     "plot_gmm": "gmmlab.plotting.static",
     "plot_gmm_3d": "gmmlab.plotting.images",
     "plot_kmeans": "gmmlab.plotting.static",
+    "plot_ndb_bins": "gmmlab.plotting.generative",
+    "plot_nearest_training": "gmmlab.plotting.generative",
     "plot_robustness": "gmmlab.plotting.comparison",
 }
 
 __all__ = list(_EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .generative import compare_sample_grids, plot_ndb_bins, plot_nearest_training
     from .images import image_grid, plot_component_samples, plot_gmm_3d
     from .interactive import animate_evolution
     from .selection import plot_criterion, plot_elbow
