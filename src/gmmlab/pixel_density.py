@@ -37,16 +37,22 @@ def dequantize(images, random_state=None, dtype=np.float64) -> np.ndarray:
     -------
     ndarray of shape (n, n_pixels), values in [0, 1)
     """
-    X = np.asarray(images, dtype=np.float64)
+    X = np.asarray(images)
     X = X.reshape(X.shape[0], -1)
     if X.size and (X.min() < 0.0 or X.max() > 1.0):
         raise ValueError(
             f"dequantize: pixel values must lie in [0, 1] (8-bit levels k / 255), got values in "
             f"[{X.min():g}, {X.max():g}]. Fix: divide raw 0..255 pixels by 255."
         )
-    levels = np.rint(X * 255.0)
-    noise = check_random_state(random_state).uniform(size=X.shape)
-    return ((levels + noise) / 256.0).astype(dtype, copy=False)
+    rng = check_random_state(random_state)
+    out = np.empty(X.shape, dtype=dtype)
+    rows = max(1, 2**20 // max(X.shape[1], 1))  # by slices: no full-size float64 temporaries
+    for start in range(0, X.shape[0], rows):
+        stop = min(start + rows, X.shape[0])
+        levels = np.rint(np.asarray(X[start:stop], dtype=np.float64) * 255.0)
+        levels += rng.uniform(size=levels.shape)
+        out[start:stop] = levels / 256.0
+    return out
 
 
 def bits_per_dim(log_density, n_dims: int) -> np.ndarray:
