@@ -4,21 +4,20 @@ The same file format as :mod:`gmmlab.persistence` (arrays in a ``.npz`` archive,
 of every array, never pickle, written to a temporary name and renamed), with ``"mixture": "mfa"`` in the metadata
 and the arrays ``weights``, ``means``, ``loadings``, ``noise_variances``, ``lower_bounds`` (and, for a generator,
 ``subsample_indices``). :func:`gmmlab.persistence.save_model` and :func:`~gmmlab.persistence.load_model` dispatch
-here.
+here; this module only builds and checks the MFA-specific content (persistence owns the file, the format fields
+and the checksums, and passes its helpers in, so that the two modules do not import each other).
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from gmmlab.mixture import MixtureOfFactorAnalyzers
 from gmmlab.mixture._factor_structure import NOISE_TYPES
 
-__all__ = ["is_mfa_model", "save_mfa", "load_mfa"]
+__all__ = ["is_mfa_model", "load_mfa", "mfa_payload"]
 
 _PARAMS = ("n_components", "n_factors", "noise", "tol", "reg_covar", "max_iter", "n_init", "random_state", "verbose")
 
@@ -29,15 +28,10 @@ def is_mfa_model(model: Any) -> bool:
                                                                      MixtureOfFactorAnalyzers)
 
 
-def save_mfa(model: Any, path, pca) -> Path:
-    """Write ``model`` (a fitted MixtureOfFactorAnalyzers or MFA-route GMMImageGenerator) to ``path``."""
-    from gmmlab import __version__
-    from gmmlab.persistence import FORMAT_VERSION, _generator_meta, _json_param, _sha256, atomic_path
-
+def mfa_payload(model: Any, json_param: Callable, generator_meta: Callable) -> tuple[dict, dict]:
+    """The arrays and the MFA-specific metadata of a fitted MixtureOfFactorAnalyzers or MFA-route generator."""
     generator = None if isinstance(model, MixtureOfFactorAnalyzers) else model
     mfa = model if generator is None else model.gmm_
-    if pca is not None:
-        raise ValueError("save_model: a mixture of factor analysers lives in pixel space; do not pass pca=.")
     if not hasattr(mfa, "loadings_"):
         raise ValueError("save_model: the MixtureOfFactorAnalyzers is not fitted; call fit(X) first.")
     arrays = {
@@ -49,11 +43,7 @@ def save_mfa(model: Any, path, pca) -> Path:
     }
     if generator is not None:
         arrays["subsample_indices"] = np.asarray(generator.subsample_indices_, dtype=np.int64)
-    arrays = {name: np.asarray(a) for name, a in arrays.items()}
     metadata = {
-        "format": "gmmlab-model",
-        "format_version": FORMAT_VERSION,
-        "gmmlab_version": __version__,
         "mixture": "mfa",
         "model_class": "MixtureOfFactorAnalyzers" if generator is None else "GMMImageGenerator",
         "n_components": int(mfa.means_.shape[0]),
@@ -63,28 +53,15 @@ def save_mfa(model: Any, path, pca) -> Path:
         "converged": bool(mfa.converged_),
         "n_iter": int(mfa.n_iter_),
         "lower_bound": float(mfa.lower_bound_),
-        "params": {name: _json_param(name, getattr(mfa, name)) for name in _PARAMS},
-        "generator": None if generator is None else {**_generator_meta(generator),
+        "params": {name: json_param(name, getattr(mfa, name)) for name in _PARAMS},
+        "generator": None if generator is None else {**generator_meta(generator),
                                                      "n_factors_used": int(generator.n_factors_)},
-        "sha256": {name: _sha256(a) for name, a in arrays.items()},
     }
-    final = Path(path)
-    with atomic_path(final) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays, metadata_json=np.array(json.dumps(metadata, sort_keys=True)))
-    return final
+    return {name: np.asarray(a) for name, a in arrays.items()}, metadata
 
 
-def load_mfa(path: Path, meta: dict, arrays: dict):
-    """Check and rebuild a saved MFA (or MFA-route generator): ``(model, None, meta)``."""
-    from gmmlab.persistence import FORMAT_VERSION, LoadedModel, ModelFileError, _sha256
-
-    def fail(problem: str):
-        raise ModelFileError(path, problem)
-
-    if meta.get("format_version") != FORMAT_VERSION:
-        fail(f"format version {meta.get('format_version')!r} is not supported (this gmmlab reads version "
-             f"{FORMAT_VERSION}); re-save the model with this gmmlab")
+def load_mfa(meta: dict, arrays: dict, fail: Callable, checksum: Callable):
+    """Check and rebuild a saved MFA (or MFA-route generator); ``fail(problem)`` raises the file error."""
     if meta.get("model_class") not in ("MixtureOfFactorAnalyzers", "GMMImageGenerator"):
         fail(f"model class {meta.get('model_class')!r} is not a mixture of factor analysers")
     for key in ("n_components", "n_features", "n_factors", "n_iter"):
@@ -109,7 +86,7 @@ def load_mfa(path: Path, meta: dict, arrays: dict):
         kind = "i" if name == "subsample_indices" else "f"
         if a.dtype.kind != kind or (shape is not None and a.shape != shape) or (shape is None and a.ndim != 1):
             fail(f"array {name} has dtype {a.dtype} and shape {a.shape}, expected {shape or '1-D'}")
-        if meta["sha256"].get(name) != _sha256(a):
+        if meta["sha256"].get(name) != checksum(a):
             fail(f"array {name} does not match its checksum; the file is damaged or was modified")
     if np.any(arrays["noise_variances"] <= 0) or not np.isclose(arrays["weights"].sum(), 1.0, atol=1e-5):
         fail("noise variances must be positive and weights sum to 1")
@@ -123,13 +100,12 @@ def load_mfa(path: Path, meta: dict, arrays: dict):
     mfa.lower_bound_, mfa.lower_bounds_ = float(meta["lower_bound"]), arrays["lower_bounds"].tolist()
     mfa.history_, mfa.n_features_in_ = None, d
     if meta["model_class"] == "MixtureOfFactorAnalyzers":
-        return LoadedModel(mfa, None, meta)
-    return LoadedModel(_generator(path, meta, mfa, arrays["subsample_indices"]), None, meta)
+        return mfa
+    return _generator(meta, mfa, arrays["subsample_indices"], fail)
 
 
-def _generator(path, meta, mfa, indices):
+def _generator(meta, mfa, indices, fail):
     from gmmlab.generative import GMMImageGenerator
-    from gmmlab.persistence import ModelFileError
 
     info = meta.get("generator") or {}
     params = {}
@@ -139,11 +115,11 @@ def _generator(path, meta, mfa, indices):
         params[name] = value
     shape = info.get("image_shape")
     if not isinstance(shape, list) or int(np.prod(shape)) != meta["n_features"]:
-        raise ModelFileError(path, f"generator image_shape {shape!r} does not match {meta['n_features']} pixels")
+        fail(f"generator image_shape {shape!r} does not match {meta['n_features']} pixels")
     try:
         generator = GMMImageGenerator(**params)
     except TypeError as exc:
-        raise ModelFileError(path, f"generator params do not fit this gmmlab's GMMImageGenerator ({exc})") from None
+        fail(f"generator params do not fit this gmmlab's GMMImageGenerator ({exc})")
     generator.pca_, generator.gmm_ = None, mfa
     generator.n_components_, generator.n_factors_ = mfa.n_components, int(info.get("n_factors_used", 0))
     generator.n_pca_components_, generator.explained_variance_ = 0, 1.0

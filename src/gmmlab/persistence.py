@@ -181,10 +181,13 @@ def save_model(model: Any, path: str | os.PathLike[str], pca: PCA | None = None)
     ValueError
         If the model or the PCA is not fitted, or their sizes disagree.
     """
-    from gmmlab._persistence_mfa import is_mfa_model, save_mfa
+    from gmmlab._persistence_mfa import is_mfa_model, mfa_payload
 
     if is_mfa_model(model):
-        return save_mfa(model, path, pca)
+        if pca is not None:
+            raise ValueError("save_model: a mixture of factor analysers lives in pixel space; do not pass pca=.")
+        arrays, metadata = mfa_payload(model, _json_param, _generator_meta)
+        return _write_model(path, arrays, metadata)
     gmm, pca, model_class = _split_model(model, pca)
     if not hasattr(gmm, "precisions_cholesky_"):
         raise ValueError("save_model: the GaussianMixture is not fitted; call fit(X) first.")
@@ -251,6 +254,18 @@ def save_model(model: Any, path: str | os.PathLike[str], pca: PCA | None = None)
     with atomic_path(final) as tmp:
         with open(tmp, "wb") as fh:
             np.savez(fh, **arrays, **{_METADATA_KEY: np.array(json.dumps(metadata, sort_keys=True))})
+    return final
+
+
+def _write_model(path, arrays: dict, metadata: dict) -> Path:
+    """Write arrays and metadata (format fields and checksums added here) atomically to ``path``."""
+    from gmmlab import __version__
+
+    metadata = {"format": "gmmlab-model", "format_version": FORMAT_VERSION, "gmmlab_version": __version__,
+                **metadata, "sha256": {name: _sha256(a) for name, a in arrays.items()}}
+    final = Path(path)
+    with atomic_path(final) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **arrays, **{_METADATA_KEY: np.array(json.dumps(metadata, sort_keys=True))})
     return final
 
 
@@ -469,7 +484,14 @@ def load_model(path: str | os.PathLike[str]) -> LoadedModel:
     if metadata.get("format") == "gmmlab-model" and metadata.get("mixture") == "mfa":
         from gmmlab._persistence_mfa import load_mfa
 
-        return load_mfa(path, metadata, arrays)
+        if metadata.get("format_version") != FORMAT_VERSION:
+            raise ModelFileError(path, f"format version {metadata.get('format_version')!r} is not supported (this "
+                                 f"gmmlab reads version {FORMAT_VERSION}); re-save the model with this gmmlab")
+
+        def fail(problem: str):
+            raise ModelFileError(path, problem)
+
+        return LoadedModel(load_mfa(metadata, arrays, fail, _sha256), None, metadata)
     _check_metadata(path, metadata)
     _check_arrays(path, metadata, arrays)
     try:
