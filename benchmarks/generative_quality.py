@@ -52,11 +52,19 @@ def main() -> None:
     parser.add_argument("--n-bins", type=int, default=100)
     parser.add_argument("--quick", action="store_true", help="smoke run: small K ranges and sizes")
     parser.add_argument("--pixel-space", action="store_true", help="the pixel-space table (PCA-GMM vs MFA)")
+    parser.add_argument("--mfa-only", action="store_true", help="pixel space: only the MFA row")
+    parser.add_argument("--mfa-k", help="pixel space: the MFA's K grid, e.g. 100,200,400")
+    parser.add_argument("--mfa-q", help="pixel space: the MFA's q grid, e.g. 5,10")
+    parser.add_argument("--selection-size", type=int, help="pixel space: images per MFA grid fit and validation")
     args = parser.parse_args()
     if args.pixel_space:
         from pixel_space import run_pixel_space
 
-        run_pixel_space(quick=args.quick, n_jobs=args.n_jobs)
+        def grid(text):
+            return [int(v) for v in text.split(",")] if text else None
+
+        run_pixel_space(quick=args.quick, n_jobs=args.n_jobs, mfa_only=args.mfa_only, ks=grid(args.mfa_k),
+                        qs=grid(args.mfa_q), selection=args.selection_size)
         return
     configs = CONFIGS
     if args.quick:

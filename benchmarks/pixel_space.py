@@ -103,8 +103,13 @@ def _evaluate(label, generator, train, test, reference, bins, feature_pca, n_sam
     return row, samples
 
 
-def run_pixel_space(quick: bool = False, n_jobs: int = -1) -> None:
-    """Fit every generator, print the table (markdown) and keep the samples for the figures."""
+def run_pixel_space(quick: bool = False, n_jobs: int = -1, mfa_only: bool = False, ks=None, qs=None,
+                    selection=None) -> None:
+    """Fit every generator, print the table (markdown) and keep the samples for the figures.
+
+    ``mfa_only`` skips the PCA-GMM rows and the timing fit; ``ks``, ``qs`` and ``selection`` override the MFA
+    grid and the size of its fit and validation splits.
+    """
     start = time.perf_counter()
     _timed_initialisation()
     train, train_labels = load_fashion_mnist("train", flatten=True)
@@ -122,6 +127,9 @@ def run_pixel_space(quick: bool = False, n_jobs: int = -1) -> None:
             ("PCA-GMM 24 PCs, full", 24, "full", range(1, 21)),
             ("PCA-GMM 81 PCs, full", 81, "full", range(1, 16)),
         ]
+    if mfa_only:
+        pca_configs = []
+    sizes.update({key: value for key, value in (("ks", ks), ("qs", qs), ("selection", selection)) if value})
     rng = np.random.RandomState(0)
     bin_rows = rng.choice(len(train), sizes["bin_images"], replace=False)
     bins = ndb_bins(train[bin_rows], n_bins=sizes["n_bins"], random_state=0)
@@ -152,7 +160,7 @@ def run_pixel_space(quick: bool = False, n_jobs: int = -1) -> None:
     grid_seconds = float(generator.sweep_results_["fit_s"].sum())
     final_seconds = seconds - grid_seconds
     extra = {"K": generator.n_components_, "q / PCs": generator.n_factors_,
-             "chosen by": "validation log-lik. (10k held-out train)", "EM iters": mfa.n_iter_,
+             "chosen by": f"validation log-lik. ({sizes['selection']} held-out train)", "EM iters": mfa.n_iter_,
              "s/iter": (final_seconds - final_init) / mfa.n_iter_}
     row, samples = _evaluate(f"MFA K={generator.n_components_}, q={generator.n_factors_}", generator, train, test,
                              reference, bins, feature_pca, sizes["n_samples"], final_seconds, peak, extra)
@@ -164,7 +172,7 @@ def run_pixel_space(quick: bool = False, n_jobs: int = -1) -> None:
           f"(init {final_init:.0f} s, {mfa.n_iter_} iterations), grid {grid_seconds:.0f} s", flush=True)
 
     timing = None
-    if (generator.n_components_, generator.n_factors_) != sizes["timing"]:
+    if not mfa_only and (generator.n_components_, generator.n_factors_) != sizes["timing"]:
         k, q = sizes["timing"]
         Y = dequantize(train, 0, dtype=np.float32)
         _INIT_SECONDS.clear()
