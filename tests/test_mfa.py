@@ -111,6 +111,9 @@ def test_bic_counts_loadings_up_to_rotation():
     n = X.shape[0]
     assert model.bic(X) == pytest.approx(-2 * model.score(X) * n + expected * np.log(n))
     assert model.aic(X) == pytest.approx(-2 * model.score(X) * n + 2 * expected)
+    resp = model.predict_proba(X)
+    entropy = -np.sum(resp * np.log(np.clip(resp, 1e-300, None)))
+    assert model.icl(X) == pytest.approx(model.bic(X) + 2 * entropy)
 
 
 def test_sampling_shapes_components_and_moments():

@@ -55,3 +55,19 @@ def test_data_copying_statistic_flags_copies_and_not_fresh_samples():
     assert data_copying_statistic(train, test, copies, n_cells=5).statistic < -10
     spread = data_copying_statistic(train, test, 3 * rng.normal(size=(1000, 5)), n_cells=5)
     assert spread.statistic > 3 and spread.kept.sum() >= 1
+
+
+def test_per_component_samples_work_for_the_mfa_route():
+    import warnings
+
+    from gmmlab import GMMImageGenerator
+    from gmmlab.plotting import plot_component_samples
+
+    rng = np.random.RandomState(0)
+    images = np.round(np.clip(rng.uniform(size=(120, 1, 1)) * np.ones((120, 5, 5)) + 0.05 * rng.normal(
+        size=(120, 5, 5)), 0, 1) * 255) / 255
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        generator = GMMImageGenerator(model="mfa", n_components=3, n_factors=1, random_state=0).fit(images)
+    fig = plot_component_samples(generator, n_per_component=4, random_state=0)
+    assert len(fig.axes) == 3 * 5

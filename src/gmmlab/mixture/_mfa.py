@@ -160,7 +160,6 @@ class MixtureOfFactorAnalyzers(DensityMixin, BaseEstimator):
         -------
         self
         """
-        owner = type(self).__name__
         X = check_data(self, X, reset=True, ensure_min_samples=2)
         n_samples, n_features = X.shape
         self._check_parameters(n_samples, n_features)
@@ -280,6 +279,10 @@ class MixtureOfFactorAnalyzers(DensityMixin, BaseEstimator):
         """Mean log-likelihood, BIC, AIC and ICL of ``X`` in one pass (the engine's :func:`criteria`)."""
         data, params = self._centred(X)
         return criteria(self._structure(), params, data)
+
+    def icl(self, X) -> float:
+        """Integrated completed likelihood: BIC plus twice the entropy of the responsibilities; lower is better."""
+        return self.criteria(X)["icl"]
 
     def bic(self, X) -> float:
         """Bayesian information criterion ``-2 log L + p ln n`` (scikit-learn's sign; lower is better)."""
