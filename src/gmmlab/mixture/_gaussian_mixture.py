@@ -53,8 +53,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         Maximum number of EM iterations per initialisation.
     n_init : int, default=1
         Number of initialisations; the one with the best lower bound is kept.
-    init_params : {"kmeans", "k-means++", "random", "random_from_data"}, default="kmeans"
-        How the initial responsibilities are drawn (identical to scikit-learn).
+    init_params : {"kmeans", "k-means++", "random", "random_from_data", "kmeans-standardized", "hierarchical", \
+            "hierarchical-ward"}, default="kmeans"
+        How the initial responsibilities are drawn. scikit-learn's four are identical to scikit-learn;
+        ``"kmeans-standardized"`` runs KMeans on unit-variance columns; ``"hierarchical"`` cuts mclust's default
+        model-based hierarchical tree at K (``"hierarchical-ward"``: Ward's criterion); see
+        :mod:`gmmlab.mixture._init`.
     weights_init, means_init, precisions_init : array-like, default=None
         User-provided initial weights (K,), means (K, d) and precisions (layout of ``covariance_type``).
     random_state : int, RandomState instance or None, default=None
