@@ -59,7 +59,7 @@ def test_too_few_effective_points():
     assert not check_degenerate([0.9, 0.1], covariances, 200, np.ones(d))
     # diag and spherical components need 2 points, tied ones 1.
     assert not check_degenerate([0.99, 0.01], np.ones((2, d)), 200, 1.0 * d, covariance_type="diag")
-    assert check_degenerate([0.999, 0.001], np.ones(2), 200, 1.0 * d, covariance_type="spherical")
+    assert check_degenerate([0.999, 0.001], np.ones(2), 200, np.ones(d), covariance_type="spherical")
 
 
 def test_threshold_is_a_share_of_the_data_variance_along_the_direction():

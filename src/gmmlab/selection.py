@@ -40,6 +40,8 @@ from .mixture import (
     initial_params,
     initial_responsibilities,
 )
+from .mixture._degenerate import check_degenerate
+from .mixture._search import SearchStrategy, build_tree, search_em, start_responsibilities
 
 __all__ = [
     "COLUMNS",
@@ -66,6 +68,8 @@ COLUMNS: tuple[str, ...] = (
     "n_iter",
     "converged",
     "inertia",
+    "degenerate",
+    "start",
     "fit_seconds",
 )
 """Columns of a :func:`sweep` table, in order; ``fit_seconds`` (last) is the only one that is not reproducible."""
@@ -77,6 +81,8 @@ RULES: tuple[str, ...] = ("min", "one_se", "knee")
 """Selection rules of :func:`choose_n_components`."""
 
 MODELS: tuple[str, ...] = ("gmm", "kmeans")
+STRATEGIES: tuple[str, ...] = ("auto", "sklearn")
+"""Search strategies of a GMM sweep: the em-EM search (default) or scikit-learn's restarts from ``init_params``."""
 BACKENDS: tuple[Optional[str], ...] = (None, "dask")
 
 # Estimator parameters a sweep passes on, with their defaults; anything tied to one K (means_init, ...) is refused.
@@ -197,9 +203,14 @@ def _fit_gmm_shared_init(X, n_components: int, covariance_types: Sequence[str], 
     shift = X.mean(axis=0)
     data = FitData.from_samples(X, shift)
     X_centred = data.samples()
-    responsibilities = [
-        initial_responsibilities(X_centred, n_components, params["init_params"], rng) for _ in range(n_init)
-    ]
+    strategy = params.get("strategy")
+    if strategy is None:
+        responsibilities = [
+            initial_responsibilities(X_centred, n_components, params["init_params"], rng) for _ in range(n_init)
+        ]
+    else:
+        starts = start_responsibilities(X_centred, n_components, strategy, rng, params.get("trees"))
+    data_covariance = np.atleast_2d(np.cov(X_centred.T, bias=True))
     init_seconds = (time.perf_counter() - start) / len(covariance_types)
     rows = []
     for covariance_type in covariance_types:
@@ -207,21 +218,36 @@ def _fit_gmm_shared_init(X, n_components: int, covariance_types: Sequence[str], 
         structure = get_structure(covariance_type)
         row = {"covariance_type": covariance_type}
         try:
-            result = fit_em(
-                data,
-                shift,
-                lambda restart: initial_params(structure, X_centred, responsibilities[restart], params["reg_covar"]),
-                structure,
-                n_init=n_init,
-                tol=params["tol"],
-                max_iter=params["max_iter"],
-                reg_covar=params["reg_covar"],
-            )
+            if strategy is None:
+                result = fit_em(
+                    data,
+                    shift,
+                    lambda restart: initial_params(
+                        structure, X_centred, responsibilities[restart], params["reg_covar"]
+                    ),
+                    structure,
+                    n_init=n_init,
+                    tol=params["tol"],
+                    max_iter=params["max_iter"],
+                    reg_covar=params["reg_covar"],
+                )
+                n_iter, winner = result.n_iter, params["init_params"]
+            else:
+                found = search_em(
+                    data, shift, X_centred, structure, starts, strategy=strategy, tol=params["tol"],
+                    max_iter=params["max_iter"], reg_covar=params["reg_covar"], data_covariance=data_covariance,
+                )
+                result, n_iter, winner = found.result, found.n_iter, found.start
             row.update(criteria(structure, result.params.shifted(-shift), data))
-            row.update(n_iter=int(result.n_iter), converged=bool(result.converged))
+            verdict = check_degenerate(
+                result.params.weights, result.params.covariances, X.shape[0], data_covariance,
+                covariance_type=structure.name, reg_covar=params["reg_covar"],
+            )
+            row.update(n_iter=int(n_iter), converged=bool(result.converged), degenerate=bool(verdict.degenerate),
+                       start=winner)
         except SingularCovarianceError:
             # One degenerate fit (a collapsed component at a large K) must not sink the whole sweep.
-            row.update(n_iter=0, converged=False)
+            row.update(n_iter=0, converged=False, degenerate=True)
         row.setdefault("n_params", _n_params(structure, n_components, X.shape[1]))
         row["fit_seconds"] = time.perf_counter() - start + init_seconds
         rows.append(row)
@@ -309,13 +335,14 @@ def sweep(
     X,
     n_components: Union[int, Iterable[int]] = range(1, 21),
     covariance_types: Union[str, Sequence[str]] = ("full",),
-    n_seeds: int = 3,
+    n_seeds: Optional[int] = None,
     model: str = "gmm",
     n_jobs: Optional[int] = -1,
     backend: Optional[str] = None,
     progress: bool = True,
     random_state: int = 0,
     scheduler_address: Optional[str] = None,
+    strategy: Union[str, SearchStrategy] = "auto",
     **estimator_params: Any,
 ) -> pd.DataFrame:
     """Fit a GMM (or KMeans) for every K x covariance type x seed and return one tidy row per fit.
@@ -327,8 +354,9 @@ def sweep(
         The K values to fit (sorted, duplicates dropped); each in ``[1, n_samples]``.
     covariance_types : str or sequence of str, default=("full",)
         Some of ``"full"``, ``"tied"``, ``"diag"``, ``"spherical"``. Ignored for ``model="kmeans"``.
-    n_seeds : int, default=3
-        Fits per (K, covariance type), with ``random_state + 0``, ..., ``random_state + n_seeds - 1``.
+    n_seeds : int or None, default=None
+        Fits per (K, covariance type), with ``random_state + 0``, ..., ``random_state + n_seeds - 1``. None: 1
+        with ``strategy="auto"`` (the search runs its own many starts), 3 otherwise.
     model : {"gmm", "kmeans"}, default="gmm"
         :class:`gmmlab.mixture.GaussianMixture` or :class:`sklearn.cluster.KMeans`.
     n_jobs : int or None, default=-1
@@ -344,6 +372,13 @@ def sweep(
     scheduler_address : str or None, default=None
         With ``backend="dask"``, the address of an existing scheduler (``"tcp://host:8786"``); its workers need
         gmmlab installed.
+    strategy : {"auto", "sklearn"} or SearchStrategy, default="auto"
+        How each GMM fit looks for its optimum. ``"auto"``: the em-EM search of :mod:`gmmlab.mixture._search`
+        (hierarchical, KMeans, standardised-KMeans, k-means++ and random-data starts, 5 EM iterations each, the 3
+        best to convergence, the winner refined to tol 1e-8; degenerate optima are avoided when a non-degenerate
+        one was found); chosen by measurement, see ``benchmarks/RESULTS.md``. ``"sklearn"``: ``n_init`` restarts
+        from ``init_params``, exactly as ``GaussianMixture(...).fit``. A :class:`SearchStrategy` sets the search's
+        starts and budgets. ``init_params`` and ``n_init`` need ``strategy="sklearn"``.
     **estimator_params
         For GMMs: ``tol``, ``reg_covar``, ``max_iter``, ``n_init``, ``init_params``; for KMeans: ``init``,
         ``n_init``, ``max_iter``, ``tol``, ``algorithm``. ``n_init`` defaults to 1: the seeds are the restarts.
@@ -355,7 +390,11 @@ def sweep(
         :data:`COLUMNS`: ``model``; ``n_components``; ``covariance_type`` (None for KMeans); ``seed``
         (0 .. n_seeds - 1) and the ``random_state`` it used; ``bic``, ``aic``, ``icl`` (scikit-learn's sign,
         lower is better; NaN for KMeans); ``log_likelihood`` (mean per sample); ``n_params`` (free parameters;
-        the centres for KMeans); ``n_iter``; ``converged``; ``inertia`` (KMeans only, else NaN); ``fit_seconds``.
+        the centres for KMeans); ``n_iter`` (with ``strategy="auto"``: every EM iteration of the search);
+        ``converged``; ``inertia`` (KMeans only, else NaN); ``degenerate`` (a component collapsed: fewer effective
+        points than its covariance needs, or a variance below 1e-6 of the data's along some direction, see
+        :mod:`gmmlab.mixture._degenerate`; :func:`choose_n_components` leaves these rows out); ``start`` (the
+        start the fit came from); ``fit_seconds``.
         A GMM fit that fails with a singular covariance gets NaN criteria, ``converged=False`` and a warning.
 
     Raises
@@ -384,6 +423,18 @@ def sweep(
     grid = _check_grid(n_components, X.shape[0], owner)
     check_choice("model", model, MODELS, owner)
     types = _check_covariance_types(covariance_types, owner) if model == "gmm" else [None]
+    if isinstance(strategy, SearchStrategy):
+        search = strategy.validate(owner)
+    else:
+        check_choice("strategy", strategy, STRATEGIES, owner)
+        search = SearchStrategy() if strategy == "auto" else None
+    if search is not None and model == "gmm" and {"init_params", "n_init"} & set(estimator_params):
+        raise ValueError(
+            f"{owner}: init_params and n_init choose scikit-learn's restarts; pass strategy='sklearn' with them "
+            "(the default strategy='auto' runs its own starts)."
+        )
+    if n_seeds is None:
+        n_seeds = 1 if search is not None and model == "gmm" else 3
     n_seeds = check_int("n_seeds", n_seeds, 1, owner)
     random_state = check_int("random_state", random_state, 0, owner)
     n_jobs = _check_n_jobs(n_jobs, owner)
@@ -394,6 +445,9 @@ def sweep(
             f"{owner}: scheduler_address={scheduler_address!r} needs backend='dask'; pass both to use that cluster."
         )
     params = _check_params(model, estimator_params, owner)
+    if model == "gmm" and search is not None:
+        # One hierarchical tree serves every K and seed; it is grown once here and travels with the tasks.
+        params = {**params, "strategy": search, "trees": build_tree(X - X.mean(axis=0), search, random_state)}
 
     # The largest K first: the slowest tasks start early and the last ones to finish are short.
     tasks = [
@@ -418,6 +472,8 @@ def sweep(
     results = pd.DataFrame(rows, columns=list(COLUMNS)).astype(
         {"n_components": int, "seed": int, "random_state": int, "n_iter": int, "converged": bool}
     )
+    if model == "gmm":
+        results["degenerate"] = results["degenerate"].astype(bool)
     if model == "gmm":
         failed = results[results["bic"].isna()]
         if len(failed):
@@ -476,7 +532,7 @@ class Selection:
         return self.reason
 
 
-def _summarize(results, criterion: str, owner: str) -> pd.DataFrame:
+def _summarize(results, criterion: str, owner: str, include_degenerate: bool = True) -> pd.DataFrame:
     if not isinstance(results, pd.DataFrame):
         raise TypeError(f"{owner}: results must be the DataFrame returned by sweep, got {type(results).__name__}.")
     missing = [c for c in ("n_components", "covariance_type") if c not in results.columns]
@@ -489,6 +545,14 @@ def _summarize(results, criterion: str, owner: str) -> pd.DataFrame:
             f"{owner}: criterion {criterion!r} has no values in this table; it has {present or 'none'}{hint}."
         )
     rows = results[results[criterion].notna()]
+    if not include_degenerate and "degenerate" in rows.columns:
+        kept = rows[~rows["degenerate"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
+        if kept.empty:
+            raise ValueError(
+                f"{owner}: every fit in this table is degenerate (a collapsed component); pass "
+                "include_degenerate=True to choose among them anyway, or sweep fewer components."
+            )
+        rows = kept
     # Covariance types keep their order of appearance; KMeans rows (no type) group together as one curve.
     type_code, type_names = pd.factorize(rows["covariance_type"], use_na_sentinel=False)
     grouped = rows.groupby([type_code, rows["n_components"].to_numpy()])[criterion]
@@ -537,7 +601,9 @@ def _describe(row, name: str) -> str:
     return f"K={int(row['n_components'])}{kind} (mean {name} {row['mean']:.6g} over {n_seeds} seeds, std {std:.3g})"
 
 
-def choose_n_components(results: pd.DataFrame, criterion: str = "bic", rule: Optional[str] = None) -> Selection:
+def choose_n_components(
+    results: pd.DataFrame, criterion: str = "bic", rule: Optional[str] = None, include_degenerate: bool = False
+) -> Selection:
     """Choose the number of components (and the covariance type) from a :func:`sweep` table.
 
     Parameters
@@ -554,6 +620,9 @@ def choose_n_components(results: pd.DataFrame, criterion: str = "bic", rule: Opt
         one standard error of the minimum: it has not turned back up beyond the noise over seeds), where it falls
         back to ``"knee"`` and ``reason`` says so. With several covariance types the choice is over all
         (type, K) pairs; with ``"knee"``, the type whose curve is lowest at its knee.
+    include_degenerate : bool, default=False
+        Whether rows flagged ``degenerate`` by :func:`sweep` (a component collapsed onto a few points or onto
+        repeated values) may be chosen. Left out by default, as mclust leaves out singular fits.
 
     Returns
     -------
@@ -568,7 +637,7 @@ def choose_n_components(results: pd.DataFrame, criterion: str = "bic", rule: Opt
     check_choice("criterion", criterion, CRITERIA, owner)
     if rule is not None:
         check_choice("rule", rule, RULES, owner)
-    summary = _summarize(results, criterion, owner)
+    summary = _summarize(results, criterion, owner, include_degenerate)
     name = criterion.upper() if criterion != "inertia" else "inertia"
     label = {
         "bic": "BIC (scikit-learn sign, lower is better)",

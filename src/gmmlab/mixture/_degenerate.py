@@ -118,7 +118,13 @@ def check_degenerate(
     """
     weights = np.asarray(weights, dtype=np.float64)
     n_components = weights.shape[0]
-    covariances = full_covariances(covariances, covariance_type, n_components, np.shape(covariances)[-1])
+    if np.ndim(data_variance) >= 1:
+        n_features = np.shape(data_variance)[0]
+    elif covariance_type != "spherical":
+        n_features = np.shape(covariances)[-1]
+    else:
+        raise ValueError("spherical covariances need data_variance per feature or as a matrix (it gives d).")
+    covariances = full_covariances(covariances, covariance_type, n_components, n_features)
     n_features = covariances.shape[-1]
     min_points = _MIN_POINTS[covariance_type] or n_features + 1
     reasons, flagged = [], set()

@@ -1,0 +1,219 @@
+"""The default model search: many starts, a few EM iterations each, the best few to convergence (em-EM).
+
+Biernacki, Celeux & Govaert (2003), "Choosing starting values for the EM algorithm for getting the highest
+likelihood in multivariate Gaussian mixture models", CSDA 41:561-575: a short EM from each of many starts ranks
+them far better than the starts themselves, and costs a fraction of running each to convergence. Here:
+
+1. **starts** (:data:`DEFAULT_STARTS`): the cut at K of mclust's model-based hierarchical tree (VVV criterion,
+   scaled SVD; and Ward's), KMeans on the standardised and on the raw columns, k-means++ and random data points
+   (scikit-learn's), several seeds of the random ones;
+2. **screening**: ``short_iter`` EM iterations from each start (stopping earlier below ``short_tol``);
+3. **continuation**: the ``n_keep`` best by log-likelihood run to convergence (``tol``, ``max_iter``);
+4. **choice**: the best by log-likelihood among the non-degenerate ones (:mod:`._degenerate`; a degenerate one only
+   when all are), **refined** to ``refine_tol`` (1e-8 on the mean log-likelihood per sample).
+
+All EM runs go through the engine's :func:`~._em.fit_em`. The defaults were chosen by measurement with
+``benchmarks/bench_selection.py`` (see ``benchmarks/RESULTS.md``, "Model search").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from ._degenerate import check_degenerate
+from ._em import fit_em, initial_params
+from ._hierarchical import MAX_SAMPLES, HierarchicalTree, hierarchical_tree
+from ._init import INIT_METHODS
+from ._structure import SingularCovarianceError
+
+__all__ = ["DEFAULT_STARTS", "SearchStrategy", "SearchResult", "build_tree", "search_em", "start_responsibilities"]
+
+DEFAULT_STARTS: tuple = (
+    ("hierarchical", 1),
+    ("hierarchical-ward", 1),
+    ("kmeans-standardized", 2),
+    ("kmeans", 2),
+    ("k-means++", 3),
+    ("random_from_data", 3),
+)
+"""(init name, number of seeds) of the default search; the hierarchical starts are deterministic."""
+
+
+@dataclass(frozen=True)
+class SearchStrategy:
+    """Settings of the em-EM search (see the module docstring).
+
+    Attributes
+    ----------
+    starts : tuple of (str, int)
+        Init names (keys of ``INIT_METHODS``) and how many seeds of each.
+    short_iter : int
+        EM iterations of the screening of every start.
+    short_tol : float
+        The screening of a start stops earlier when its lower bound changes less than this.
+    n_keep : int
+        Starts continued to convergence.
+    refine_tol : float
+        Tolerance of the final refinement of the winner (0: no refinement).
+    refine_max_iter : int
+        Iteration cap of the refinement.
+    """
+
+    starts: tuple = DEFAULT_STARTS
+    short_iter: int = 5
+    short_tol: float = 1e-4
+    n_keep: int = 3
+    refine_tol: float = 1e-8
+    refine_max_iter: int = 500
+
+    def validate(self, owner: str) -> "SearchStrategy":
+        """Raise a ValueError naming the bad setting; return self."""
+        if not self.starts:
+            raise ValueError(f"{owner}: the search needs at least one start.")
+        for entry in self.starts:
+            if not (isinstance(entry, tuple) and len(entry) == 2):
+                raise ValueError(f"{owner}: each start must be a pair (init name, number of seeds), got {entry!r}.")
+            name, count = entry
+            if name not in INIT_METHODS:
+                raise ValueError(
+                    f"{owner}: unknown start {name!r}; known starts are {', '.join(map(repr, INIT_METHODS))}."
+                )
+            if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
+                raise ValueError(f"{owner}: the number of seeds of start {name!r} must be an integer >= 1.")
+        for name, low in (("short_iter", 1), ("n_keep", 1), ("refine_max_iter", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                raise ValueError(f"{owner}: {name} must be an integer >= {low}, got {value!r}.")
+        for name in ("short_tol", "refine_tol"):
+            value = getattr(self, name)
+            if not np.isfinite(value) or value < 0:
+                raise ValueError(f"{owner}: {name} must be a finite number >= 0, got {value!r}.")
+        return self
+
+    @property
+    def n_starts(self) -> int:
+        return int(sum(count for _, count in self.starts))
+
+
+@dataclass
+class SearchResult:
+    """The winner of a search and how it was found."""
+
+    result: object  # EMResult of the winner (caller's coordinates)
+    start: str  # the init name of the start that won
+    degenerate: bool
+    reason: str
+    n_iter: int  # all EM iterations of the search, every start included
+    candidates: list = field(default_factory=list)  # (start name, lower bound after screening)
+
+
+def build_tree(X_centred, strategy: SearchStrategy, random_state) -> Optional[dict]:
+    """The hierarchical trees the strategy's starts need, grown once for every K (None when none)."""
+    models = {name: model for name, model in (("hierarchical", "VVV"), ("hierarchical-ward", "EII"))}
+    trees = {}
+    for name, _ in strategy.starts:
+        if name in models and name not in trees:
+            trees[name] = hierarchical_tree(X_centred, models[name], "SVD", MAX_SAMPLES, random_state)
+    return trees or None
+
+
+def start_responsibilities(X_centred, n_components: int, strategy: SearchStrategy, random_state, trees=None):
+    """Every start's initial responsibilities: a list of (init name, (n, K) array).
+
+    Hierarchical starts come from ``trees`` when given (one tree for every K); a start that cannot be made (a
+    tree with fewer distinct rows than K) is left out.
+    """
+    rng = check_random_state(random_state)
+    starts = []
+    for name, count in strategy.starts:
+        if trees is not None and name in trees:
+            tree: HierarchicalTree = trees[name]
+            if n_components <= tree.n_groups:
+                starts.append((name, tree.responsibilities(n_components, X_centred.dtype)))
+            continue
+        for _ in range(count):
+            try:
+                starts.append((name, INIT_METHODS[name](X_centred, n_components, rng)))
+            except ValueError:  # e.g. fewer distinct rows than K for a hierarchical start
+                continue
+    return starts
+
+
+def _verdict(structure, params, data, reg_covar, data_covariance):
+    return check_degenerate(
+        params.weights, params.covariances, data.n_samples, data_covariance,
+        covariance_type=structure.name, reg_covar=reg_covar,
+    )
+
+
+def search_em(
+    data,
+    shift,
+    X_centred,
+    structure,
+    starts,
+    *,
+    strategy: SearchStrategy,
+    tol: float,
+    max_iter: int,
+    reg_covar: float,
+    data_covariance=None,
+) -> SearchResult:
+    """em-EM from ``starts`` (see :func:`start_responsibilities`) for one covariance structure.
+
+    ``data`` is the engine's :class:`~._structure.FitData` (centred by ``shift``), ``X_centred`` its (n, d) view.
+    Raises :class:`SingularCovarianceError` when every start fails.
+    """
+    if data_covariance is None:
+        data_covariance = np.cov(X_centred.T, bias=True).reshape(X_centred.shape[1], X_centred.shape[1])
+    run = dict(reg_covar=reg_covar, n_init=1)
+    total_iter = 0
+    screened = []
+    for name, resp in starts:
+        try:
+            first = initial_params(structure, X_centred, resp, reg_covar)
+            short = fit_em(data, shift, lambda _: first, structure, tol=strategy.short_tol,
+                           max_iter=min(strategy.short_iter, max_iter), **run)
+        except SingularCovarianceError:
+            continue
+        total_iter += short.n_iter
+        if np.isfinite(short.lower_bound):
+            screened.append((short.lower_bound, name, short))
+    if not screened:
+        raise SingularCovarianceError("every start of the search ended with a singular covariance")
+    screened.sort(key=lambda item: -item[0])
+    finished = []
+    for _, name, short in screened[: strategy.n_keep]:
+        centred = short.params.shifted(-shift)
+        try:
+            if short.converged:
+                result = short
+            else:
+                result = fit_em(data, shift, lambda _: centred, structure, tol=tol, max_iter=max_iter, **run)
+                total_iter += result.n_iter
+        except SingularCovarianceError:
+            continue
+        verdict = _verdict(structure, result.params, data, reg_covar, data_covariance)
+        finished.append((result.lower_bound, name, result, verdict))
+    if not finished:
+        raise SingularCovarianceError("every continued start of the search ended with a singular covariance")
+    # The best non-degenerate candidate; a degenerate one only when nothing else is left.
+    finished.sort(key=lambda item: (bool(item[3].degenerate), -item[0]))
+    _, name, best, verdict = finished[0]
+    if strategy.refine_tol > 0 and best.converged:  # polish a converged fit; never exceed a user's max_iter
+        centred = best.params.shifted(-shift)
+        try:
+            refined = fit_em(data, shift, lambda _: centred, structure, tol=strategy.refine_tol,
+                             max_iter=strategy.refine_max_iter, **run)
+            total_iter += refined.n_iter
+            refined_verdict = _verdict(structure, refined.params, data, reg_covar, data_covariance)
+            if verdict.degenerate or not refined_verdict.degenerate:
+                best, verdict = refined, refined_verdict
+        except SingularCovarianceError:
+            pass
+    candidates = [(n, float(lb)) for lb, n, _ in screened]
+    return SearchResult(best, name, bool(verdict.degenerate), verdict.reason, total_iter, candidates)
