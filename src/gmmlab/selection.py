@@ -35,6 +35,7 @@ from .mixture import (
     FitData,
     SingularCovarianceError,
     criteria,
+    e_step,
     fit_em,
     get_structure,
     initial_params,
@@ -198,18 +199,16 @@ def _fit_gmm_shared_init(X, n_components: int, covariance_types: Sequence[str], 
     both call the engine's ``fit_em``.
     """
     start = time.perf_counter()
+    if params.get("strategy") is not None:
+        return _fit_gmm_search(X, n_components, covariance_types, random_state, params)
     rng = check_random_state(random_state)
     n_init = params["n_init"]
     shift = X.mean(axis=0)
     data = FitData.from_samples(X, shift)
     X_centred = data.samples()
-    strategy = params.get("strategy")
-    if strategy is None:
-        responsibilities = [
-            initial_responsibilities(X_centred, n_components, params["init_params"], rng) for _ in range(n_init)
-        ]
-    else:
-        starts = start_responsibilities(X_centred, n_components, strategy, rng, params.get("trees"))
+    responsibilities = [
+        initial_responsibilities(X_centred, n_components, params["init_params"], rng) for _ in range(n_init)
+    ]
     data_covariance = np.atleast_2d(np.cov(X_centred.T, bias=True))
     init_seconds = (time.perf_counter() - start) / len(covariance_types)
     rows = []
@@ -218,33 +217,18 @@ def _fit_gmm_shared_init(X, n_components: int, covariance_types: Sequence[str], 
         structure = get_structure(covariance_type)
         row = {"covariance_type": covariance_type}
         try:
-            if strategy is None:
-                result = fit_em(
-                    data,
-                    shift,
-                    lambda restart: initial_params(
-                        structure, X_centred, responsibilities[restart], params["reg_covar"]
-                    ),
-                    structure,
-                    n_init=n_init,
-                    tol=params["tol"],
-                    max_iter=params["max_iter"],
-                    reg_covar=params["reg_covar"],
-                )
-                n_iter, winner = result.n_iter, params["init_params"]
-            else:
-                found = search_em(
-                    data, shift, X_centred, structure, starts, strategy=strategy, tol=params["tol"],
-                    max_iter=params["max_iter"], reg_covar=params["reg_covar"], data_covariance=data_covariance,
-                )
-                result, n_iter, winner = found.result, found.n_iter, found.start
-            row.update(criteria(structure, result.params.shifted(-shift), data))
-            verdict = check_degenerate(
-                result.params.weights, result.params.covariances, X.shape[0], data_covariance,
-                covariance_type=structure.name, reg_covar=params["reg_covar"],
+            result = fit_em(
+                data,
+                shift,
+                lambda restart: initial_params(structure, X_centred, responsibilities[restart], params["reg_covar"]),
+                structure,
+                n_init=n_init,
+                tol=params["tol"],
+                max_iter=params["max_iter"],
+                reg_covar=params["reg_covar"],
             )
-            row.update(n_iter=int(n_iter), converged=bool(result.converged), degenerate=bool(verdict.degenerate),
-                       start=winner)
+            row.update(_fitted_row(structure, result, data, shift, data_covariance, params["reg_covar"]))
+            row.update(n_iter=int(result.n_iter), start=params["init_params"])
         except SingularCovarianceError:
             # One degenerate fit (a collapsed component at a large K) must not sink the whole sweep.
             row.update(n_iter=0, converged=False, degenerate=True)
@@ -252,6 +236,78 @@ def _fit_gmm_shared_init(X, n_components: int, covariance_types: Sequence[str], 
         row["fit_seconds"] = time.perf_counter() - start + init_seconds
         rows.append(row)
     return rows
+
+
+def _fitted_row(structure, result, data, shift, data_covariance, reg_covar) -> dict:
+    """Criteria, convergence and the degeneracy verdict of one fit."""
+    row = criteria(structure, result.params.shifted(-shift), data)
+    verdict = check_degenerate(
+        result.params.weights, result.params.covariances, data.n_samples, data_covariance,
+        covariance_type=structure.name, reg_covar=reg_covar,
+    )
+    row.update(converged=bool(result.converged), degenerate=bool(verdict.degenerate))
+    return row
+
+
+def _better(row, incumbent) -> bool:
+    """A non-degenerate fit beats a degenerate one; otherwise the higher log-likelihood wins."""
+    if incumbent is None or "bic" not in incumbent:
+        return "bic" in row
+    if row["degenerate"] != incumbent["degenerate"]:
+        return not row["degenerate"]
+    return row["log_likelihood"] > incumbent["log_likelihood"] + 1e-12 * abs(incumbent["log_likelihood"])
+
+
+def _fit_gmm_search(X, n_components: int, covariance_types: Sequence[str], random_state: int, params: dict):
+    """The em-EM search of one K and seed for every covariance type, the starts drawn once for all of them.
+
+    Then, with several covariance types, each type also starts from the other types' solutions (their final
+    responsibilities) and keeps what is better: a full fit is often a good start for a tied one and the reverse,
+    at the price of a few more EM runs (measured in ``benchmarks/RESULTS.md``).
+    """
+    start = time.perf_counter()
+    strategy = params["strategy"]
+    reg_covar = params["reg_covar"]
+    rng = check_random_state(random_state)
+    shift = X.mean(axis=0)
+    data = FitData.from_samples(X, shift)
+    X_centred = data.samples()
+    starts = start_responsibilities(X_centred, n_components, strategy, rng, params.get("trees"))
+    data_covariance = np.atleast_2d(np.cov(X_centred.T, bias=True))
+    init_seconds = (time.perf_counter() - start) / len(covariance_types)
+    rows, solutions = {}, {}
+    run = dict(strategy=strategy, tol=params["tol"], max_iter=params["max_iter"], reg_covar=reg_covar,
+               data_covariance=data_covariance)
+    for covariance_type in covariance_types:
+        start = time.perf_counter()
+        structure = get_structure(covariance_type)
+        row = {"covariance_type": covariance_type, "n_iter": 0, "converged": False, "degenerate": True}
+        try:
+            found = search_em(data, shift, X_centred, structure, starts, **run)
+            row.update(_fitted_row(structure, found.result, data, shift, data_covariance, reg_covar))
+            row.update(n_iter=int(found.n_iter), start=found.start)
+            solutions[covariance_type] = e_step(structure, found.result.params.shifted(-shift), data)[1]
+        except SingularCovarianceError:
+            pass
+        row["n_params"] = _n_params(structure, n_components, X.shape[1])
+        row["fit_seconds"] = time.perf_counter() - start + init_seconds
+        rows[covariance_type] = row
+    if strategy.cross_types and n_components > 1 and len(solutions) > 1:
+        for covariance_type in covariance_types:
+            start = time.perf_counter()
+            structure = get_structure(covariance_type)
+            others = [(f"from {t}", resp) for t, resp in solutions.items() if t != covariance_type]
+            row = rows[covariance_type]
+            try:
+                found = search_em(data, shift, X_centred, structure, others, **run)
+                candidate = _fitted_row(structure, found.result, data, shift, data_covariance, reg_covar)
+                row["n_iter"] += int(found.n_iter)
+                if _better(candidate, row):
+                    row.update(candidate, start=found.start)
+            except SingularCovarianceError:
+                pass
+            row["fit_seconds"] += time.perf_counter() - start
+    return list(rows.values())
 
 
 def _fit_kmeans(X, n_components: int, random_state: int, params: dict):
@@ -374,9 +430,9 @@ def sweep(
         gmmlab installed.
     strategy : {"auto", "sklearn"} or SearchStrategy, default="auto"
         How each GMM fit looks for its optimum. ``"auto"``: the em-EM search of :mod:`gmmlab.mixture._search`
-        (hierarchical, KMeans, standardised-KMeans, k-means++ and random-data starts, 5 EM iterations each, the 3
-        best to convergence, the winner refined to tol 1e-8; degenerate optima are avoided when a non-degenerate
-        one was found); chosen by measurement, see ``benchmarks/RESULTS.md``. ``"sklearn"``: ``n_init`` restarts
+        (19 starts: mclust's hierarchical tree and Ward's, 3 standardised-KMeans, 8 KMeans, 3 k-means++ and 3
+        random-data seeds; 10 EM iterations each, the 8 best to convergence, the winner refined to tol 1e-8;
+        degenerate optima are avoided when a non-degenerate one was found); chosen by measurement, see ``benchmarks/RESULTS.md``. ``"sklearn"``: ``n_init`` restarts
         from ``init_params``, exactly as ``GaussianMixture(...).fit``. A :class:`SearchStrategy` sets the search's
         starts and budgets. ``init_params`` and ``n_init`` need ``strategy="sklearn"``.
     **estimator_params

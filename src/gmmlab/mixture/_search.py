@@ -8,7 +8,8 @@ them far better than the starts themselves, and costs a fraction of running each
    scaled SVD; and Ward's), KMeans on the standardised and on the raw columns, k-means++ and random data points
    (scikit-learn's), several seeds of the random ones;
 2. **screening**: ``short_iter`` EM iterations from each start (stopping earlier below ``short_tol``);
-3. **continuation**: the ``n_keep`` best by log-likelihood run to convergence (``tol``, ``max_iter``);
+3. **continuation**: the ``n_keep`` best by log-likelihood run to convergence (``tol``, ``max_iter``); when all of
+   them end degenerate, the next ones in the ranking continue until one does not;
 4. **choice**: the best by log-likelihood among the non-degenerate ones (:mod:`._degenerate`; a degenerate one only
    when all are), **refined** to ``refine_tol`` (1e-8 on the mean log-likelihood per sample).
 
@@ -35,8 +36,8 @@ __all__ = ["DEFAULT_STARTS", "SearchStrategy", "SearchResult", "build_tree", "se
 DEFAULT_STARTS: tuple = (
     ("hierarchical", 1),
     ("hierarchical-ward", 1),
-    ("kmeans-standardized", 2),
-    ("kmeans", 2),
+    ("kmeans-standardized", 3),
+    ("kmeans", 8),
     ("k-means++", 3),
     ("random_from_data", 3),
 )
@@ -61,14 +62,17 @@ class SearchStrategy:
         Tolerance of the final refinement of the winner (0: no refinement).
     refine_max_iter : int
         Iteration cap of the refinement.
+    cross_types : bool
+        In a sweep over several covariance types, also start each type from the other types' solutions.
     """
 
     starts: tuple = DEFAULT_STARTS
-    short_iter: int = 5
+    short_iter: int = 10
     short_tol: float = 1e-4
-    n_keep: int = 3
+    n_keep: int = 8
     refine_tol: float = 1e-8
     refine_max_iter: int = 500
+    cross_types: bool = False
 
     def validate(self, owner: str) -> "SearchStrategy":
         """Raise a ValueError naming the bad setting; return self."""
@@ -187,7 +191,10 @@ def search_em(
         raise SingularCovarianceError("every start of the search ended with a singular covariance")
     screened.sort(key=lambda item: -item[0])
     finished = []
-    for _, name, short in screened[: strategy.n_keep]:
+    for rank, (_, name, short) in enumerate(screened):
+        # The n_keep best continue; further ones only while every continued one is degenerate.
+        if rank >= strategy.n_keep and any(not verdict.degenerate for *_, verdict in finished):
+            break
         centred = short.params.shifted(-shift)
         try:
             if short.converged:
