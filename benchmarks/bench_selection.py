@@ -156,11 +156,12 @@ def run_mclust(X, ks, workdir: Path):
     return table, elapsed, wall
 
 
-def run_gmmlab(X, ks, strategy):
+def run_gmmlab(X, ks, strategy, reg_covar=None):
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        results = sweep(X, ks, TYPES, n_jobs=1, progress=False, random_state=0, strategy=strategy)
+        extra = {} if reg_covar is None else {"reg_covar": reg_covar}
+        results = sweep(X, ks, TYPES, n_jobs=1, progress=False, random_state=0, strategy=strategy, **extra)
     seconds = time.perf_counter() - start
     table = results.rename(columns={"bic": "gmmlab_bic", "degenerate": "gmmlab_degenerate",
                                     "start": "gmmlab_start", "fit_seconds": "gmmlab_seconds"})
@@ -208,6 +209,7 @@ def main(argv=None):
     parser.add_argument("--n-keep", type=int, default=None)
     parser.add_argument("--seeds", type=int, default=None, help="seeds of each random start (custom)")
     parser.add_argument("--starts", default=None, help="e.g. hierarchical:1,kmeans:10 (custom)")
+    parser.add_argument("--reg-covar", type=float, default=None, help="gmmlab's reg_covar (default 1e-6)")
     parser.add_argument("--no-cross", action="store_true", help="no starts from the other types' solutions")
     parser.add_argument("--only", default=None, help="comma-separated data set names")
     parser.add_argument("--no-peers", action="store_true", help="gmmlab only (for comparing strategies)")
@@ -239,7 +241,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         for name, X in sets.items():
             X = np.ascontiguousarray(X, dtype=np.float64)
-            ours, gm_seconds = run_gmmlab(X, ks, strategy)
+            ours, gm_seconds = run_gmmlab(X, ks, strategy, args.reg_covar)
             cells = ours
             total = {"data": name, "n": X.shape[0], "d": X.shape[1], "gmmlab_s": gm_seconds}
             if previous is not None:

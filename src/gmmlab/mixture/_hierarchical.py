@@ -298,6 +298,27 @@ def _agglomerate(Z: np.ndarray, groups, counts, means, model: str, alpha: float,
     return merges, merge_costs
 
 
+def _ward(Z: np.ndarray):
+    """Ward's tree (the EII criterion) by scipy's C implementation; returns (groups, merges, costs).
+
+    Every row is its own initial group (identical rows merge first, at no cost). The increase of the within sum of
+    squares of a merge is half the square of scipy's Ward distance.
+    """
+    from scipy.cluster.hierarchy import linkage
+
+    m = Z.shape[0]
+    if m == 1:
+        return np.zeros(1, dtype=np.intp), np.empty((0, 2), dtype=np.intp), np.empty(0)
+    tree = linkage(Z, method="ward")
+    representative = np.concatenate([np.arange(m), np.empty(m - 1, dtype=np.intp)])
+    merges = np.empty((m - 1, 2), dtype=np.intp)
+    for step, (a, b) in enumerate(tree[:, :2].astype(np.intp)):
+        first, second = sorted((representative[a], representative[b]))
+        merges[step] = first, second
+        representative[m + step] = first
+    return np.arange(m), merges, tree[:, 2] ** 2 / 2
+
+
 def hierarchical_tree(
     X,
     model: str = "VVV",
@@ -349,8 +370,11 @@ def hierarchical_tree(
     Zs = Z[sample]
     centred = Zs - Zs.mean(axis=0)
     alpha = max(alpha_scale * float(np.sum(centred**2)) / (Zs.shape[0] * Zs.shape[1]), np.finfo(np.float64).eps)
-    groups, counts, means = _initial_groups(Zs)
-    merges, costs = _agglomerate(Zs, groups, counts, means, model, alpha, beta)
+    if model == "EII":
+        groups, merges, costs = _ward(Zs)
+    else:
+        groups, counts, means = _initial_groups(Zs)
+        merges, costs = _agglomerate(Zs, groups, counts, means, model, alpha, beta)
     return HierarchicalTree(model, use, n_samples, sample, groups, merges, costs, Z, alpha)
 
 

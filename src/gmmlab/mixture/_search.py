@@ -8,8 +8,9 @@ them far better than the starts themselves, and costs a fraction of running each
    scaled SVD; and Ward's), KMeans on the standardised and on the raw columns, k-means++ and random data points
    (scikit-learn's), several seeds of the random ones;
 2. **screening**: ``short_iter`` EM iterations from each start (stopping earlier below ``short_tol``);
-3. **continuation**: the ``n_keep`` best by log-likelihood run to convergence (``tol``, ``max_iter``); when all of
-   them end degenerate, the next ones in the ranking continue until one does not;
+3. **continuation**: the ``n_keep`` best by log-likelihood run to convergence (``tol``, ``max_iter``), and the
+   hierarchical start whatever its rank (``always_continue``); when all of them end degenerate, the next ones in
+   the ranking continue until one does not;
 4. **choice**: the best by log-likelihood among the non-degenerate ones (:mod:`._degenerate`; a degenerate one only
    when all are), **refined** to ``refine_tol`` (1e-8 on the mean log-likelihood per sample).
 
@@ -64,6 +65,13 @@ class SearchStrategy:
         Iteration cap of the refinement.
     cross_types : bool
         In a sweep over several covariance types, also start each type from the other types' solutions.
+    continue_tol : float
+        Tolerance of the continuation (the sweep's ``tol`` when that is smaller). scikit-learn's 1e-3 on the mean
+        log-likelihood per sample stops EM on plateaus it would leave after more iterations; mclust's relative 1e-5
+        on the total is about 1e-5 per sample for unit-scale log-densities.
+    always_continue : tuple of str
+        Starts continued to convergence whatever their rank after screening (mclust's own start, the
+        hierarchical tree, can rank low after a few iterations and still end best).
     """
 
     starts: tuple = DEFAULT_STARTS
@@ -73,6 +81,8 @@ class SearchStrategy:
     refine_tol: float = 1e-8
     refine_max_iter: int = 500
     cross_types: bool = False
+    continue_tol: float = 1e-5
+    always_continue: tuple = ("hierarchical",)
 
     def validate(self, owner: str) -> "SearchStrategy":
         """Raise a ValueError naming the bad setting; return self."""
@@ -92,7 +102,7 @@ class SearchStrategy:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"{owner}: {name} must be an integer >= {low}, got {value!r}.")
-        for name in ("short_tol", "refine_tol"):
+        for name in ("short_tol", "continue_tol", "refine_tol"):
             value = getattr(self, name)
             if not np.isfinite(value) or value < 0:
                 raise ValueError(f"{owner}: {name} must be a finite number >= 0, got {value!r}.")
@@ -193,14 +203,17 @@ def search_em(
     finished = []
     for rank, (_, name, short) in enumerate(screened):
         # The n_keep best continue; further ones only while every continued one is degenerate.
-        if rank >= strategy.n_keep and any(not verdict.degenerate for *_, verdict in finished):
-            break
+        if rank >= strategy.n_keep and name not in strategy.always_continue and any(
+            not verdict.degenerate for *_, verdict in finished
+        ):
+            continue
         centred = short.params.shifted(-shift)
         try:
-            if short.converged:
+            if short.converged and strategy.short_tol <= min(tol, strategy.continue_tol):
                 result = short
             else:
-                result = fit_em(data, shift, lambda _: centred, structure, tol=tol, max_iter=max_iter, **run)
+                result = fit_em(data, shift, lambda _: centred, structure, tol=min(tol, strategy.continue_tol),
+                                max_iter=max_iter, **run)
                 total_iter += result.n_iter
         except SingularCovarianceError:
             continue
