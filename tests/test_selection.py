@@ -272,7 +272,7 @@ BAD_SWEEPS = [
     (dict(model="kmeans", reg_covar=1e-3), "'reg_covar' cannot be passed"),
     (dict(n_init=0, strategy="sklearn"), "n_init must be an integer >= 1"),
     (dict(init_params="spectral", strategy="sklearn"), "init_params must be one of"),
-    (dict(init_params="kmeans"), "pass strategy='sklearn' with them"),
+    (dict(init_params="random"), "pass strategy='sklearn' with them"),
     (dict(strategy="best"), "strategy must be one of"),
     (dict(random_state=None), "random_state must be an integer"),
     (dict(n_jobs=0), "n_jobs must be a non-zero integer"),

@@ -434,7 +434,7 @@ def sweep(
         random-data seeds; 10 EM iterations each, the 8 best to convergence, the winner refined to tol 1e-8;
         degenerate optima are avoided when a non-degenerate one was found); chosen by measurement, see ``benchmarks/RESULTS.md``. ``"sklearn"``: ``n_init`` restarts
         from ``init_params``, exactly as ``GaussianMixture(...).fit``. A :class:`SearchStrategy` sets the search's
-        starts and budgets. ``init_params`` and ``n_init`` need ``strategy="sklearn"``.
+        starts and budgets. ``init_params`` and ``n_init`` other than their defaults need ``strategy="sklearn"``.
     **estimator_params
         For GMMs: ``tol``, ``reg_covar``, ``max_iter``, ``n_init``, ``init_params``; for KMeans: ``init``,
         ``n_init``, ``max_iter``, ``tol``, ``algorithm``. ``n_init`` defaults to 1: the seeds are the restarts.
@@ -484,7 +484,8 @@ def sweep(
     else:
         check_choice("strategy", strategy, STRATEGIES, owner)
         search = SearchStrategy() if strategy == "auto" else None
-    if search is not None and model == "gmm" and {"init_params", "n_init"} & set(estimator_params):
+    chosen = {key: estimator_params[key] for key in ("init_params", "n_init") if key in estimator_params}
+    if search is not None and model == "gmm" and any(value != _GMM_PARAMS[key] for key, value in chosen.items()):
         raise ValueError(
             f"{owner}: init_params and n_init choose scikit-learn's restarts; pass strategy='sklearn' with them "
             "(the default strategy='auto' runs its own starts)."

@@ -10,7 +10,8 @@ them far better than the starts themselves, and costs a fraction of running each
 2. **screening**: ``short_iter`` EM iterations from each start (stopping earlier below ``short_tol``);
 3. **continuation**: the ``n_keep`` best by log-likelihood run to convergence (``tol``, ``max_iter``), and the
    hierarchical start whatever its rank (``always_continue``); when all of them end degenerate, the next ones in
-   the ranking continue until one does not;
+   the ranking continue until one does not; the ``n_polish`` best of them and the hierarchical start then go on to
+   ``continue_tol`` (1e-5: scikit-learn's 1e-3 stops on plateaus that EM leaves after more iterations);
 4. **choice**: the best by log-likelihood among the non-degenerate ones (:mod:`._degenerate`; a degenerate one only
    when all are), **refined** to ``refine_tol`` (1e-8 on the mean log-likelihood per sample).
 
@@ -66,9 +67,12 @@ class SearchStrategy:
     cross_types : bool
         In a sweep over several covariance types, also start each type from the other types' solutions.
     continue_tol : float
-        Tolerance of the continuation (the sweep's ``tol`` when that is smaller). scikit-learn's 1e-3 on the mean
+        The ``n_polish`` best continued starts (and ``always_continue``) then go on to this tolerance (when it is
+        below the sweep's ``tol``). scikit-learn's 1e-3 on the mean
         log-likelihood per sample stops EM on plateaus it would leave after more iterations; mclust's relative 1e-5
         on the total is about 1e-5 per sample for unit-scale log-densities.
+    n_polish : int
+        How many of the continued starts go on to ``continue_tol``.
     always_continue : tuple of str
         Starts continued to convergence whatever their rank after screening (mclust's own start, the
         hierarchical tree, can rank low after a few iterations and still end best).
@@ -82,6 +86,7 @@ class SearchStrategy:
     refine_max_iter: int = 500
     cross_types: bool = False
     continue_tol: float = 1e-5
+    n_polish: int = 3
     always_continue: tuple = ("hierarchical",)
 
     def validate(self, owner: str) -> "SearchStrategy":
@@ -98,7 +103,7 @@ class SearchStrategy:
                 )
             if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
                 raise ValueError(f"{owner}: the number of seeds of start {name!r} must be an integer >= 1.")
-        for name, low in (("short_iter", 1), ("n_keep", 1), ("refine_max_iter", 1)):
+        for name, low in (("short_iter", 1), ("n_keep", 1), ("n_polish", 1), ("refine_max_iter", 1)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"{owner}: {name} must be an integer >= {low}, got {value!r}.")
@@ -209,11 +214,10 @@ def search_em(
             continue
         centred = short.params.shifted(-shift)
         try:
-            if short.converged and strategy.short_tol <= min(tol, strategy.continue_tol):
+            if short.converged and strategy.short_tol <= tol:
                 result = short
             else:
-                result = fit_em(data, shift, lambda _: centred, structure, tol=min(tol, strategy.continue_tol),
-                                max_iter=max_iter, **run)
+                result = fit_em(data, shift, lambda _: centred, structure, tol=tol, max_iter=max_iter, **run)
                 total_iter += result.n_iter
         except SingularCovarianceError:
             continue
@@ -222,7 +226,24 @@ def search_em(
     if not finished:
         raise SingularCovarianceError("every continued start of the search ended with a singular covariance")
     # The best non-degenerate candidate; a degenerate one only when nothing else is left.
-    finished.sort(key=lambda item: (bool(item[3].degenerate), -item[0]))
+    order = lambda item: (bool(item[3].degenerate), -item[0])  # noqa: E731
+    finished.sort(key=order)
+    if strategy.continue_tol < tol:
+        # The best few, and the always-continued starts, leave the plateaus a loose tol stops on.
+        polished = []
+        for rank, (lower_bound, name, result, verdict) in enumerate(finished):
+            if result.converged and (rank < strategy.n_polish or name in strategy.always_continue):
+                centred = result.params.shifted(-shift)
+                try:
+                    further = fit_em(data, shift, lambda _: centred, structure, tol=strategy.continue_tol,
+                                     max_iter=max_iter, **run)
+                    total_iter += further.n_iter
+                    result, lower_bound = further, further.lower_bound
+                    verdict = _verdict(structure, result.params, data, reg_covar, data_covariance)
+                except SingularCovarianceError:
+                    pass
+            polished.append((lower_bound, name, result, verdict))
+        finished = sorted(polished, key=order)
     _, name, best, verdict = finished[0]
     if strategy.refine_tol > 0 and best.converged:  # polish a converged fit; never exceed a user's max_iter
         centred = best.params.shifted(-shift)
