@@ -209,6 +209,9 @@ def main(argv=None):
     parser.add_argument("--n-keep", type=int, default=None)
     parser.add_argument("--seeds", type=int, default=None, help="seeds of each random start (custom)")
     parser.add_argument("--starts", default=None, help="e.g. hierarchical:1,kmeans:10 (custom)")
+    parser.add_argument("--refine-tol", type=float, default=None)
+    parser.add_argument("--refine-max-iter", type=int, default=None)
+    parser.add_argument("--n-polish", type=int, default=None)
     parser.add_argument("--reg-covar", type=float, default=None, help="gmmlab's reg_covar (default 1e-6)")
     parser.add_argument("--no-cross", action="store_true", help="no starts from the other types' solutions")
     parser.add_argument("--only", default=None, help="comma-separated data set names")
@@ -219,7 +222,8 @@ def main(argv=None):
 
     strategy = args.strategy
     if strategy == "custom" or args.no_cross or any(
-        v is not None for v in (args.short_iter, args.n_keep, args.seeds, args.starts)
+        v is not None for v in (args.short_iter, args.n_keep, args.seeds, args.starts, args.refine_tol,
+                                args.refine_max_iter, args.n_polish)
     ):
         starts = DEFAULT_STARTS
         if args.seeds is not None:
@@ -228,7 +232,10 @@ def main(argv=None):
             starts = tuple((n, int(c)) for n, c in (item.split(":") for item in args.starts.split(",")))
         base = SearchStrategy()
         strategy = SearchStrategy(starts=starts, short_iter=args.short_iter or base.short_iter,
-                                  n_keep=args.n_keep or base.n_keep, cross_types=not args.no_cross)
+                                  n_keep=args.n_keep or base.n_keep, cross_types=not args.no_cross,
+                                  refine_tol=base.refine_tol if args.refine_tol is None else args.refine_tol,
+                                  refine_max_iter=args.refine_max_iter or base.refine_max_iter,
+                                  n_polish=args.n_polish or base.n_polish)
     ks = list(range(1, 7 if args.quick else 10))
     sets = datasets(args.quick)
     if args.only:
