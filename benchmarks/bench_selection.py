@@ -39,10 +39,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from gmmlab.data import make_gmm_data, make_preset  # noqa: E402
-from gmmlab.mixture._degenerate import check_degenerate  # noqa: E402
-from gmmlab.mixture._search import DEFAULT_STARTS, SearchStrategy  # noqa: E402
-from gmmlab.selection import sweep  # noqa: E402
+from gmmlab.data import make_gmm_data, make_preset
+from gmmlab.mixture._degenerate import check_degenerate
+from gmmlab.mixture._search import DEFAULT_STARTS, SearchStrategy
+from gmmlab.selection import sweep
 
 TYPES = ("full", "tied", "diag", "spherical")
 MCLUST_NAMES = {"full": "VVV", "tied": "EEE", "diag": "VVI", "spherical": "VII"}
@@ -94,7 +94,6 @@ def datasets(quick: bool) -> dict:
 
 def run_sklearn(X, ks):
     from sklearn.mixture import GaussianMixture
-
     from threadpoolctl import threadpool_limits
 
     rows = []
@@ -132,7 +131,7 @@ cat(elapsed, "\n", file = paste0(args[2], ".time"))
 def mclust_available() -> bool:
     if shutil.which("Rscript") is None:
         return False
-    return subprocess.run(["Rscript", "-e", "library(mclust)"], capture_output=True).returncode == 0
+    return subprocess.run(["Rscript", "-e", "library(mclust)"], capture_output=True, check=False).returncode == 0
 
 
 def run_mclust(X, ks, workdir: Path):

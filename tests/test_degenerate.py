@@ -4,8 +4,8 @@ import warnings
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
+from threadpoolctl import threadpool_limits
 
 from gmmlab.data import make_preset
 from gmmlab.mixture._degenerate import MIN_VARIANCE_SHARE, check_degenerate

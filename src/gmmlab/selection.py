@@ -276,8 +276,8 @@ def _fit_gmm_search(X, n_components: int, covariance_types: Sequence[str], rando
     data_covariance = np.atleast_2d(np.cov(X_centred.T, bias=True))
     init_seconds = (time.perf_counter() - start) / len(covariance_types)
     rows, solutions = {}, {}
-    run = dict(strategy=strategy, tol=params["tol"], max_iter=params["max_iter"], reg_covar=reg_covar,
-               data_covariance=data_covariance)
+    run = {"strategy": strategy, "tol": params["tol"], "max_iter": params["max_iter"], "reg_covar": reg_covar,
+           "data_covariance": data_covariance}
     for covariance_type in covariance_types:
         start = time.perf_counter()
         structure = get_structure(covariance_type)

@@ -17,6 +17,7 @@ from ..history import History
 from ._em import criteria, e_step, fit_em, initial_params, most_probable_component
 from ._init import INIT_METHODS, initial_responsibilities
 from ._registry import COVARIANCE_TYPES, get_structure, n_mixture_parameters
+from ._search import SearchStrategy, build_tree, search_em, start_responsibilities
 from ._structure import FitData, MixtureParams
 from ._threads import one_thread
 
@@ -277,8 +278,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def _search(self, data, shift, X_centred, structure, random_state):
         """``init_params="auto"``: the em-EM search, ``n_init`` times from one random stream; the best is kept."""
-        from ._search import SearchStrategy, build_tree, search_em, start_responsibilities
-
         strategy = SearchStrategy()
         trees = build_tree(X_centred, strategy, random_state)
         data_covariance = np.atleast_2d(np.cov(X_centred.T, bias=True))
@@ -289,7 +288,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 data, shift, X_centred, structure, starts, strategy=strategy, tol=self.tol, max_iter=self.max_iter,
                 reg_covar=self.reg_covar, data_covariance=data_covariance,
             )
-            if best is None or (best.degenerate, -best.result.lower_bound) > (found.degenerate, -found.result.lower_bound):
+            rank = (found.degenerate, -found.result.lower_bound)
+            if best is None or rank < (best.degenerate, -best.result.lower_bound):
                 best = found
         self.search_start_ = best.start
         self.search_n_iter_ = best.n_iter

@@ -33,7 +33,6 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -323,7 +322,7 @@ def hierarchical_tree(
     X,
     model: str = "VVV",
     use: str = "SVD",
-    max_samples: Optional[int] = MAX_SAMPLES,
+    max_samples: int | None = MAX_SAMPLES,
     random_state=None,
     alpha_scale: float = 1.0,
     beta: float = 1.0,
@@ -379,11 +378,11 @@ def hierarchical_tree(
 
 
 # A small cache so that the fits of one sweep (one per K, each asking for "hierarchical") share one tree.
-_CACHE: "OrderedDict[tuple, HierarchicalTree]" = OrderedDict()
+_CACHE: OrderedDict[tuple, HierarchicalTree] = OrderedDict()
 _CACHE_SIZE = 4
 
 
-def cached_tree(X: np.ndarray, model: str, use: str, max_samples: Optional[int], seed: Optional[int]):
+def cached_tree(X: np.ndarray, model: str, use: str, max_samples: int | None, seed: int | None):
     """:func:`hierarchical_tree` of X, reused while the same data and settings come back."""
     X = np.ascontiguousarray(X)
     digest = hashlib.blake2b(X.view(np.uint8).ravel(), digest_size=16).hexdigest()

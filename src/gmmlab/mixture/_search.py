@@ -22,7 +22,6 @@ All EM runs go through the engine's :func:`~._em.fit_em`. The defaults were chos
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -33,7 +32,7 @@ from ._hierarchical import MAX_SAMPLES, HierarchicalTree, hierarchical_tree
 from ._init import INIT_METHODS
 from ._structure import SingularCovarianceError
 
-__all__ = ["DEFAULT_STARTS", "SearchStrategy", "SearchResult", "build_tree", "search_em", "start_responsibilities"]
+__all__ = ["DEFAULT_STARTS", "SearchResult", "SearchStrategy", "build_tree", "search_em", "start_responsibilities"]
 
 DEFAULT_STARTS: tuple = (
     ("hierarchical", 1),
@@ -91,7 +90,7 @@ class SearchStrategy:
     n_polish: int = 3
     always_continue: tuple = ("hierarchical",)
 
-    def validate(self, owner: str) -> "SearchStrategy":
+    def validate(self, owner: str) -> SearchStrategy:
         """Raise a ValueError naming the bad setting; return self."""
         if not self.starts:
             raise ValueError(f"{owner}: the search needs at least one start.")
@@ -132,7 +131,7 @@ class SearchResult:
     candidates: list = field(default_factory=list)  # (start name, lower bound after screening)
 
 
-def build_tree(X_centred, strategy: SearchStrategy, random_state) -> Optional[dict]:
+def build_tree(X_centred, strategy: SearchStrategy, random_state) -> dict | None:
     """The hierarchical trees the strategy's starts need, grown once for every K (None when none)."""
     models = {name: model for name, model in (("hierarchical", "VVV"), ("hierarchical-ward", "EII"))}
     trees = {}
@@ -191,13 +190,13 @@ def search_em(
     """
     if data_covariance is None:
         data_covariance = np.cov(X_centred.T, bias=True).reshape(X_centred.shape[1], X_centred.shape[1])
-    run = dict(reg_covar=reg_covar, n_init=1)
+    run = {"reg_covar": reg_covar, "n_init": 1}
     total_iter = 0
     screened = []
     for name, resp in starts:
         try:
             first = initial_params(structure, X_centred, resp, reg_covar)
-            short = fit_em(data, shift, lambda _: first, structure, tol=strategy.short_tol,
+            short = fit_em(data, shift, lambda _, start=first: start, structure, tol=strategy.short_tol,
                            max_iter=min(strategy.short_iter, max_iter), **run)
         except SingularCovarianceError:
             continue
@@ -219,7 +218,7 @@ def search_em(
             if short.converged and strategy.short_tol <= tol:
                 result = short
             else:
-                result = fit_em(data, shift, lambda _: centred, structure, tol=tol, max_iter=max_iter, **run)
+                result = fit_em(data, shift, lambda _, start=centred: start, structure, tol=tol, max_iter=max_iter, **run)
                 total_iter += result.n_iter
         except SingularCovarianceError:
             continue
@@ -228,7 +227,7 @@ def search_em(
     if not finished:
         raise SingularCovarianceError("every continued start of the search ended with a singular covariance")
     # The best non-degenerate candidate; a degenerate one only when nothing else is left.
-    order = lambda item: (bool(item[3].degenerate), -item[0])  # noqa: E731
+    order = lambda item: (bool(item[3].degenerate), -item[0])
     finished.sort(key=order)
     if strategy.continue_tol < tol:
         # The best few, and the always-continued starts, leave the plateaus a loose tol stops on.
@@ -237,7 +236,7 @@ def search_em(
             if result.converged and (rank < strategy.n_polish or name in strategy.always_continue):
                 centred = result.params.shifted(-shift)
                 try:
-                    further = fit_em(data, shift, lambda _: centred, structure, tol=strategy.continue_tol,
+                    further = fit_em(data, shift, lambda _, start=centred: start, structure, tol=strategy.continue_tol,
                                      max_iter=max_iter, **run)
                     total_iter += further.n_iter
                     result, lower_bound = further, further.lower_bound
@@ -250,7 +249,7 @@ def search_em(
     if strategy.refine_tol > 0 and best.converged:  # polish a converged fit; never exceed a user's max_iter
         centred = best.params.shifted(-shift)
         try:
-            refined = fit_em(data, shift, lambda _: centred, structure, tol=strategy.refine_tol,
+            refined = fit_em(data, shift, lambda _, start=centred: start, structure, tol=strategy.refine_tol,
                              max_iter=strategy.refine_max_iter, **run)
             total_iter += refined.n_iter
             refined_verdict = _verdict(structure, refined.params, data, reg_covar, data_covariance)
