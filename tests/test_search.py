@@ -66,3 +66,13 @@ def test_bad_strategies_fail_before_any_fit(strategy, message, monkeypatch):
 def test_auto_refuses_a_history():
     with pytest.raises(ValueError, match="record_history=True needs one EM path"):
         GaussianMixture(2, init_params="auto", record_history=True).fit(np.random.RandomState(0).randn(20, 2))
+
+
+def test_identical_start_partitions_run_once():
+    from gmmlab.mixture._search import _partition_key
+
+    one_hot = np.eye(3)[[0, 1, 2, 0]]
+    assert _partition_key(one_hot) == _partition_key(np.eye(3)[[2, 0, 1, 2]])  # same partition, other labels
+    assert _partition_key(one_hot) != _partition_key(np.eye(3)[[0, 0, 2, 1]])
+    soft = np.full((4, 3), 1 / 3)
+    assert _partition_key(soft) != _partition_key(one_hot)

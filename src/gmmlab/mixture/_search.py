@@ -163,6 +163,18 @@ def start_responsibilities(X_centred, n_components: int, strategy: SearchStrateg
     return starts
 
 
+def _partition_key(resp: np.ndarray) -> bytes:
+    """The same key for two starts that are the same partition up to the order of the components."""
+    labels = np.argmax(resp, axis=1)
+    covered = resp.max(axis=1) > 0
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    canonical = np.argsort(np.argsort(first))[inverse.ravel()]
+    hard = np.array_equal(resp.max(axis=1)[covered], np.ones(int(covered.sum()), dtype=resp.dtype))
+    if not hard:  # soft starts ("random") are never merged
+        return resp.tobytes()
+    return np.where(covered, canonical, -1).tobytes()
+
+
 def _verdict(structure, params, data, reg_covar, data_covariance):
     return check_degenerate(
         params.weights, params.covariances, data.n_samples, data_covariance,
@@ -193,7 +205,14 @@ def search_em(
     run = {"reg_covar": reg_covar, "n_init": 1}
     total_iter = 0
     screened = []
+    seen = set()
     for name, resp in starts:
+        # Identical partitions (every start at K = 1, KMeans on raw and standardised columns on clear clusters...)
+        # would run the same EM again.
+        key = _partition_key(resp)
+        if key in seen:
+            continue
+        seen.add(key)
         try:
             first = initial_params(structure, X_centred, resp, reg_covar)
             short = fit_em(data, shift, lambda _, start=first: start, structure, tol=strategy.short_tol,
