@@ -431,9 +431,10 @@ def sweep(
     strategy : {"auto", "sklearn"} or SearchStrategy, default="auto"
         How each GMM fit looks for its optimum. ``"auto"``: the em-EM search of :mod:`gmmlab.mixture._search`
         (19 starts: mclust's hierarchical tree and Ward's, 3 standardised-KMeans, 8 KMeans, 3 k-means++ and 3
-        random-data seeds; 10 EM iterations each, the 8 best to convergence, the winner refined to tol 1e-8;
-        degenerate optima are avoided when a non-degenerate one was found); chosen by measurement, see ``benchmarks/RESULTS.md``. ``"sklearn"``: ``n_init`` restarts
-        from ``init_params``, exactly as ``GaussianMixture(...).fit``. A :class:`SearchStrategy` sets the search's
+        random-data seeds; 10 EM iterations each, the 8 best to convergence, the best 3 and the hierarchical start
+        on to tol 1e-5, the winner refined toward 1e-8; degenerate optima are avoided when a non-degenerate one was
+        found); chosen by measurement, see ``benchmarks/RESULTS.md``, "Model search". ``"sklearn"``: ``n_init``
+        restarts from ``init_params``, exactly as ``GaussianMixture(...).fit``. A :class:`SearchStrategy` sets the search's
         starts and budgets. ``init_params`` and ``n_init`` other than their defaults need ``strategy="sklearn"``.
     **estimator_params
         For GMMs: ``tol``, ``reg_covar``, ``max_iter``, ``n_init``, ``init_params``; for KMeans: ``init``,
