@@ -121,7 +121,8 @@ suppressMessages(library(mclust))
 args <- commandArgs(trailingOnly = TRUE)
 X <- as.matrix(read.csv(args[1], header = FALSE))
 G <- as.integer(strsplit(args[3], ",")[[1]])
-elapsed <- system.time(b <- mclustBIC(X, G = G, modelNames = c("VVV", "EEE", "VVI", "VII"), verbose = FALSE))[["elapsed"]]
+models <- c("VVV", "EEE", "VVI", "VII")
+elapsed <- system.time(b <- mclustBIC(X, G = G, modelNames = models, verbose = FALSE))[["elapsed"]]
 out <- data.frame(G = rep(G, 4), model = rep(colnames(b), each = length(G)), bic = as.vector(b[, , drop = FALSE]))
 write.csv(out, args[2], row.names = FALSE)
 cat(elapsed, "\n", file = paste0(args[2], ".time"))

@@ -434,8 +434,9 @@ def sweep(
         random-data seeds; 10 EM iterations each, the 8 best to convergence, the best 3 and the hierarchical start
         on to tol 1e-5, the winner refined toward 1e-8; degenerate optima are avoided when a non-degenerate one was
         found); chosen by measurement, see ``benchmarks/RESULTS.md``, "Model search". ``"sklearn"``: ``n_init``
-        restarts from ``init_params``, exactly as ``GaussianMixture(...).fit``. A :class:`SearchStrategy` sets the search's
-        starts and budgets. ``init_params`` and ``n_init`` other than their defaults need ``strategy="sklearn"``.
+        restarts from ``init_params``, exactly as ``GaussianMixture(...).fit``. A :class:`SearchStrategy` sets the
+        search's starts and budgets. ``init_params`` and ``n_init`` other than their defaults need
+        ``strategy="sklearn"``.
     **estimator_params
         For GMMs: ``tol``, ``reg_covar``, ``max_iter``, ``n_init``, ``init_params``; for KMeans: ``init``,
         ``n_init``, ``max_iter``, ``tol``, ``algorithm``. ``n_init`` defaults to 1: the seeds are the restarts.

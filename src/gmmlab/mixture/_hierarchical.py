@@ -358,7 +358,8 @@ def hierarchical_tree(
     if X.ndim != 2 or X.shape[0] < 1:
         raise ValueError(f"{owner}: X must be a 2-D array with at least one row, got shape {X.shape}.")
     n_samples = X.shape[0]
-    if max_samples is not None and (isinstance(max_samples, bool) or int(max_samples) != max_samples or max_samples < 2):
+    bad_size = isinstance(max_samples, bool) or int(max_samples or 0) != max_samples or (max_samples or 0) < 2
+    if max_samples is not None and bad_size:
         raise ValueError(f"{owner}: max_samples must be an integer >= 2 or None, got {max_samples!r}.")
     if max_samples is None or n_samples <= max_samples:
         sample = np.arange(n_samples)

@@ -237,7 +237,8 @@ def search_em(
             if short.converged and strategy.short_tol <= tol:
                 result = short
             else:
-                result = fit_em(data, shift, lambda _, start=centred: start, structure, tol=tol, max_iter=max_iter, **run)
+                result = fit_em(data, shift, lambda _, start=centred: start, structure, tol=tol, max_iter=max_iter,
+                                **run)
                 total_iter += result.n_iter
         except SingularCovarianceError:
             continue
