@@ -325,8 +325,12 @@ def write_results(path: Path, command: str, rows: list[Row], rows32: list[Row], 
             "",
             *table(rows1),
         ]
+    # keep the section bench_models.py maintains in the same file
+    previous = path.read_text(encoding="utf-8") if path.exists() else ""
+    start = previous.find("<!-- bench_models: start -->")
+    kept = previous[start:].rstrip("\n") if start >= 0 else ""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tmp.write_text("\n".join(lines) + "\n" + (f"\n{kept}\n" if kept else ""), encoding="utf-8")
     os.replace(tmp, path)
 
 

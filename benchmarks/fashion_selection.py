@@ -19,7 +19,8 @@ matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 
 from gmmlab.data import load_fashion_mnist  # noqa: E402
-from gmmlab.selection import choose_n_components, gmm_vs_gaussian_components  # noqa: E402
+from gmmlab.pipeline import gmm_vs_gaussian_components  # noqa: E402
+from gmmlab.selection import choose_n_components  # noqa: E402
 
 
 def main() -> None:

@@ -20,11 +20,11 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.decomposition import PCA
 
 from gmmlab.data import FASHION_MNIST_CLASSES, load_fashion_mnist
 from gmmlab.generative import GMMImageGenerator
 from gmmlab.metrics import evaluate_generator, evaluate_samples, ndb_bins, train_image_classifier
+from gmmlab.pipeline import fit_pca
 
 # (label, n_pca_components, covariance_type, candidate K): the 80% and 90% shares give 24 and about 80 PCs.
 CONFIGS = [
@@ -57,8 +57,8 @@ def main() -> None:
         train, train_labels = train[:10000], train_labels[:10000]
     classifier, accuracy = train_image_classifier(train, train_labels, test, test_labels, random_state=0)
     bins = ndb_bins(test, n_bins=args.n_bins, random_state=0)
-    features = PCA(n_components=50, svd_solver="covariance_eigh").fit(test.astype(np.float64))
-    shared = dict(classifier=classifier, feature_pca=features, bins=bins)
+    features = fit_pca(test.astype(np.float64), 50)
+    shared = dict(classifier=classifier, feature_pca=features, bins=bins, class_names=FASHION_MNIST_CLASSES)
     print(
         f"Setup (load, classifier, {args.n_bins} NDB bins, feature PCA) in {time.perf_counter() - start:.0f} s; "
         f"classifier test accuracy {accuracy:.3f}",

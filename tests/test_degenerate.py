@@ -70,3 +70,11 @@ def test_threshold_is_a_share_of_the_data_variance_along_the_direction():
     assert check_degenerate([1.0], just_below, 100, data_cov, reg_covar=0.0)
     with pytest.raises(ValueError, match="data_variance must be a scalar"):
         check_degenerate([1.0], just_above, 100, np.ones(3))
+
+
+def test_points_needed_follow_mclust_names():
+    from gmmlab.mixture._degenerate import min_effective_points
+
+    assert [min_effective_points(n, 4) for n in ("full", "VVV", "EEV", "VEV", "EVV")] == [5] * 5
+    assert [min_effective_points(n, 4) for n in ("diag", "spherical", "VII", "VEI", "EVE", "VVE")] == [2] * 6
+    assert [min_effective_points(n, 4) for n in ("tied", "EII", "EEI", "EEE")] == [1] * 4

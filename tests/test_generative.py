@@ -145,11 +145,14 @@ def test_component_composition(fitted, synthetic):
     assert table[list(names)].max(axis=1).min() > 0.95
 
 
-def test_composition_default_names_and_empty_components(synthetic):
+def test_composition_class_names_and_empty_components(synthetic):
     images, labels = synthetic
     gen = GMMImageGenerator(n_pca_components=4, n_components=3, subsample_size=None, random_state=0).fit(images)
     only_bars = labels < 2
-    table = gen.component_composition(images[only_bars], labels[only_bars])
+    # Without names the columns are the class indices up to the largest label (the module knows no data set).
+    unnamed = gen.component_composition(images[only_bars], labels[only_bars])
+    assert list(unnamed.columns[2:-1]) == ["0", "1"]
+    table = gen.component_composition(images[only_bars], labels[only_bars], class_names=FASHION_MNIST_CLASSES)
     assert list(table.columns[2:-1]) == list(FASHION_MNIST_CLASSES)
     empty = table["n_images"] == 0
     assert empty.any()
@@ -251,7 +254,7 @@ def test_real_fashion_mnist_subset():
     samples, components = gen.sample(20, random_state=0)
     assert samples.shape == (20, 28, 28) and samples.min() >= 0 and samples.max() <= 1
     assert gen.component_means().shape == (6, 28, 28)
-    table = gen.component_composition(images, labels)
+    table = gen.component_composition(images, labels, class_names=FASHION_MNIST_CLASSES)
     np.testing.assert_allclose(table[list(FASHION_MNIST_CLASSES)].sum(axis=1), 1.0)
     # Components specialise: most of them are dominated by different classes.
     assert table["dominant_class"].nunique() >= 4

@@ -211,7 +211,8 @@ def test_evaluate_generator_row():
     generator = GMMImageGenerator(n_pca_components=5, n_components=3, subsample_size=400, random_state=0)
     generator.fit(train, train_labels)
     table = evaluate_generator(
-        generator, train, test, test_labels, n_samples=500, n_bins=10, train_labels=train_labels
+        generator, train, test, test_labels, n_samples=500, n_bins=10, train_labels=train_labels,
+        class_names=FASHION_MNIST_CLASSES,
     )
     assert isinstance(table, pd.DataFrame) and len(table) == 1
     row = table.iloc[0]

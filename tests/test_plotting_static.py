@@ -11,18 +11,8 @@ from matplotlib.patches import Ellipse
 from gmmlab.data import make_preset
 from gmmlab.kmeans import TracedKMeans
 from gmmlab.mixture import COVARIANCE_TYPES, GaussianMixture
-from gmmlab.plotting.static import (
-    _palette,
-    compare_assignments,
-    disagreement,
-    full_covariances,
-    match_labels,
-    plot_data,
-    plot_ellipses,
-    plot_gmm,
-    plot_kmeans,
-    plot_robustness,
-)
+from gmmlab.plotting.comparison import compare_assignments, disagreement, match_labels, plot_robustness
+from gmmlab.plotting.static import _palette, full_covariances, plot_data, plot_ellipses, plot_gmm, plot_kmeans
 
 
 @pytest.fixture(autouse=True)

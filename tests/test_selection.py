@@ -11,7 +11,8 @@ import gmmlab.selection as selection_module
 from gmmlab.data import make_preset
 from gmmlab.mixture import COVARIANCE_TYPES, GaussianMixture
 from gmmlab.plotting import plot_criterion, plot_elbow
-from gmmlab.selection import COLUMNS, choose_n_components, gmm_vs_gaussian_components, sweep
+from gmmlab.pipeline import gmm_vs_gaussian_components
+from gmmlab.selection import COLUMNS, choose_n_components, sweep
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402

@@ -36,7 +36,8 @@ from gmmlab.data import FASHION_MNIST_CLASSES, load_fashion_mnist
 from gmmlab.generative import GMMImageGenerator
 from gmmlab.plotting.images import image_grid, plot_component_samples, plot_gmm_3d
 from gmmlab.plotting.selection import plot_criterion
-from gmmlab.selection import choose_n_components, gmm_vs_gaussian_components, sweep
+from gmmlab.pipeline import ImagePipeline, gmm_vs_gaussian_components
+from gmmlab.selection import choose_n_components, sweep
 
 FAST = fast_mode()
 SEED = 0
@@ -115,7 +116,7 @@ def mean_drop(study, k_from, k_to):
 
 def predicted_classes(images):
     """Share of images the reference classifier puts in each class."""
-    return metrics.class_histogram(images, classifier)
+    return metrics.class_histogram(images, classifier, class_names=FASHION_MNIST_CLASSES)
 
 
 def spread(images):
@@ -153,7 +154,8 @@ print(f"Clasificador de referencia: exactitud en test {classifier_accuracy:.3f}"
 # > sobre los que ajustar los GMMs y 2) visualizar los valores de BIC para un número variable de componentes
 # > Gaussianas.
 #
-# La versión completa vive en `gmmlab.selection`. Hace cuatro cosas:
+# La versión completa vive en `gmmlab.pipeline` (sobre `ImagePipeline`, la misma tubería que usan el generador, la CLI
+# y el informe). Hace cuatro cosas:
 #
 # 1. **Submuestra**: elige `subsample_size` imágenes al azar sin reemplazo (semilla `random_state`).
 # 2. **Reducción de dimensionalidad**: aplana cada imagen a un vector de 784 píxeles y ajusta una PCA con
@@ -164,12 +166,16 @@ print(f"Clasificador de referencia: exactitud en test {classifier_accuracy:.3f}"
 # 4. **Visualización y elección**: dibuja el BIC medio frente a K (con una banda de ± una desviación típica entre
 #    semillas) y marca el K que elige `choose_n_components`.
 #
-# Este es el cuerpo de la función (se omite la validación de argumentos):
+# Este es el cuerpo de la función (se omite la validación de argumentos), y el de `ImagePipeline.fit`, que hace la
+# submuestra y la PCA:
 
 # %%
 source = inspect.getsource(gmm_vs_gaussian_components)
 print(f"def gmm_vs_gaussian_components{inspect.signature(gmm_vs_gaussian_components)}:\n    ...")
-print(source[source.index("    indices = np.sort"):])
+print(source[source.index("    pipeline = ImagePipeline"):])
+fit_source = inspect.getsource(ImagePipeline.fit)
+print("class ImagePipeline:\n    def fit(self, images, labels=None):\n        ...")
+print(fit_source[fit_source.index("        X, image_shape"):])
 
 # %% [markdown]
 # Para comprobar que hace exactamente esos pasos, los repetimos a mano con las piezas de la biblioteca sobre una
@@ -368,7 +374,7 @@ display(Markdown(
 # decodificada (primera columna) y muestras de esa componente.
 
 # %%
-composition_b = gen_b.component_composition(X_test, y_test)
+composition_b = gen_b.component_composition(X_test, y_test, class_names=FASHION_MNIST_CLASSES)
 class_cols = list(FASHION_MNIST_CLASSES)
 display(composition_b.style.format({c: "{:.0%}" for c in class_cols} | {"weight": "{:.3f}"})
         .background_gradient(cmap="Blues", subset=class_cols, vmin=0, vmax=1))
@@ -435,7 +441,7 @@ display(Markdown(
 
 # %%
 Z_b = gen_b.transform(X_sub)
-plot_gmm_3d(gen_b, Z_b, labels=y_sub, max_points=3000).show()
+plot_gmm_3d(gen_b, Z_b, labels=y_sub, max_points=3000, class_names=FASHION_MNIST_CLASSES).show()
 
 # %%
 axis_scale = Z_b.std(axis=0)
@@ -613,7 +619,7 @@ classes_f = predicted_classes(gen_f.sample(N_EVAL, random_state=SEED)[0])
 classes_f.to_frame("muestras clasificadas como").T
 
 # %%
-composition_f = gen_f.component_composition(X_test, y_test)
+composition_f = gen_f.component_composition(X_test, y_test, class_names=FASHION_MNIST_CLASSES)
 display(composition_f.style.format({c: "{:.0%}" for c in class_cols} | {"weight": "{:.3f}"})
         .background_gradient(cmap="Blues", subset=class_cols, vmin=0, vmax=1))
 plot_component_samples(gen_f, n_per_component=8, random_state=SEED, composition=composition_f)
@@ -629,7 +635,7 @@ spread_mixture_f = spread(gen_f.sample(N_EVAL, random_state=SEED)[0])
 
 # %%
 Z_f = gen_f.transform(X_sub)
-plot_gmm_3d(gen_f, Z_f, labels=y_sub, max_points=3000).show()
+plot_gmm_3d(gen_f, Z_f, labels=y_sub, max_points=3000, class_names=FASHION_MNIST_CLASSES).show()
 
 # %%
 def weighted_purity(composition):
@@ -813,7 +819,10 @@ fits_g2 = pd.DataFrame(rows)
 fits_g2
 
 # %%
-figures = [plot_gmm_3d(gens_3d[t], gens_3d[t].transform(X_sub), labels=y_sub, max_points=1500) for t in COV_TYPES]
+figures = [
+    plot_gmm_3d(gens_3d[t], gens_3d[t].transform(X_sub), labels=y_sub, max_points=1500, class_names=FASHION_MNIST_CLASSES)
+    for t in COV_TYPES
+]
 combine_3d(figures, [f"{t}, K={gens_3d[t].n_components_}" for t in COV_TYPES]).show()
 
 # %%
@@ -959,7 +968,7 @@ bins = metrics.ndb_bins(X_test, n_bins=N_BINS, random_state=SEED)
 held_out = np.setdiff1d(np.arange(len(X_train)), study_b.indices)[:N_EVAL]
 reference_row = metrics.evaluate_samples(
     X_train[held_out], X_sub, X_test, y_test, n_bins=N_BINS, random_state=SEED, classifier=classifier,
-    feature_pca=feature_pca, bins=bins,
+    feature_pca=feature_pca, bins=bins, class_names=FASHION_MNIST_CLASSES,
 )
 reference_row.update(n_pca_components=np.nan, covariance_type="—", n_components=np.nan, explained_variance=np.nan,
                      held_out_log_likelihood=np.nan, held_out_log_likelihood_pixels=np.nan)
@@ -979,7 +988,8 @@ models = {
 evaluation = pd.concat(
     [pd.DataFrame([reference_row], index=["imágenes reales (referencia)"])]
     + [metrics.evaluate_generator(gen, X_sub, X_test, y_test, n_samples=N_EVAL, n_bins=N_BINS, random_state=SEED,
-                                  classifier=classifier, feature_pca=feature_pca, bins=bins).set_axis([name])
+                                  classifier=classifier, feature_pca=feature_pca, bins=bins,
+                                  class_names=FASHION_MNIST_CLASSES).set_axis([name])
        for name, gen in models.items()]
 )
 main_columns = ["n_pca_components", "covariance_type", "n_components", "explained_variance", "held_out_log_likelihood",
@@ -1093,5 +1103,5 @@ display(Markdown(
 # - T. Kynkäänniemi et al. (2019). *Improved Precision and Recall Metric for Assessing Generative Models*. NeurIPS 2019.
 # - C. Meehan, K. Chaudhuri y S. Dasgupta (2020). *A Non-Parametric Test to Detect Data-Copying in Generative Models*.
 #   AISTATS 2020 (comprobación de memorización).
-# - `gmmlab` (este proyecto): `gmmlab.selection`, `gmmlab.generative`, `gmmlab.metrics`, `gmmlab.plotting`.
+# - `gmmlab` (este proyecto): `gmmlab.pipeline`, `gmmlab.selection`, `gmmlab.generative`, `gmmlab.metrics`, `gmmlab.plotting`.
 # - Enunciado: Práctica 7, "Clustering con KMeans GMM y GMM como modelo generativo de imágenes".

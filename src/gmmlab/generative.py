@@ -7,28 +7,28 @@ number chosen by :func:`gmmlab.selection.choose_n_components`, and decodes sampl
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.decomposition import PCA
-from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from gmmlab._validation import check_choice, check_float, check_int
-from gmmlab.data.fashion_mnist import FASHION_MNIST_CLASSES
-from gmmlab.mixture import COVARIANCE_TYPES, GaussianMixture
+from gmmlab._validation import (
+    check_choice,
+    check_covariance_types,
+    check_float,
+    check_images,
+    check_int,
+    check_n_components_grid,
+)
+from gmmlab.pipeline import ImagePipeline
 
 __all__ = ["GMMImageGenerator", "CRITERIA"]
 
 CRITERIA: tuple[str, ...] = ("bic", "aic", "icl")
 """Names accepted by ``n_components`` to choose K with that criterion (all lower-is-better, scikit-learn's sign)."""
-
-_SEED_MAX = 2**31 - 1
 
 
 class GMMImageGenerator(BaseEstimator):
@@ -48,7 +48,8 @@ class GMMImageGenerator(BaseEstimator):
     n_components : int or {"bic", "aic", "icl"}, default="bic"
         Number of mixture components, or the criterion used to choose it (every criterion is lower-is-better:
         BIC = -2 log L + p ln n, scikit-learn's sign).
-    covariance_type : {"full", "tied", "diag", "spherical"}, default="tied"
+    covariance_type : str, default="tied"
+        "full", "tied", "diag", "spherical" or an mclust model name (EII ... VVV).
     subsample_size : int or None, default=5000
         Number of images used for the fit (None: all of them).
     n_components_range : iterable of int, default=range(1, 31)
@@ -138,7 +139,8 @@ class GMMImageGenerator(BaseEstimator):
         Parameters
         ----------
         images : array-like of shape (n, height, width) or (n, n_pixels)
-            Pixel values in [0, 1]. A flat image must be square (e.g. 784 = 28 x 28).
+            Pixel values in [0, 1] (uint8 pixels are divided by 255). A flat image must be square (e.g. 784 =
+            28 x 28).
         labels : array-like of shape (n,), optional
             Class of each image; when given the subsample keeps the class proportions.
 
@@ -147,51 +149,18 @@ class GMMImageGenerator(BaseEstimator):
         self
         """
         owner = type(self).__name__
-        X, image_shape = _check_images(images, owner=owner)
-        n_images, n_features = X.shape
-        subsample_size, candidates = self._check_params(n_images, n_features)
-        rng = check_random_state(self.random_state)
-
-        indices = _subsample(n_images, subsample_size, labels, rng, owner)
-        X_fit = np.asarray(X[indices], dtype=np.float64)
-        self.image_shape_ = image_shape
-        self.n_features_in_ = n_features
-        self.subsample_indices_ = indices
-
-        self.pca_ = PCA(n_components=self.n_pca_components, svd_solver="covariance_eigh").fit(X_fit)
-        self.n_pca_components_ = int(self.pca_.n_components_)
-        self.explained_variance_ = float(self.pca_.explained_variance_ratio_.sum())
-        if self.explained_variance_ < self.min_explained_variance:
-            warnings.warn(
-                f"{owner}: PCA with {self.n_pca_components_} components keeps {self.explained_variance_:.1%} of "
-                f"the pixel variance, below min_explained_variance={self.min_explained_variance:.0%}; decoded "
-                "images will lose detail. Raise n_pca_components (or pass a share such as 0.9 to keep 90%).",
-                UserWarning,
-                stacklevel=2,
-            )
-        Z = self.pca_.transform(X_fit)
-
-        gmm_params = dict(
-            covariance_type=self.covariance_type,
-            tol=self.tol,
-            reg_covar=self.reg_covar,
-            max_iter=self.max_iter,
-            n_init=self.n_init,
-            init_params=self.init_params,
-        )
+        X, _ = check_images(images, owner, square=True, unit_range=True, convert=False)
+        candidates = self._check_params(*X.shape)
+        pipeline = ImagePipeline(
+            self.n_pca_components, self.subsample_size, random_state=self.random_state, owner=owner
+        ).fit(X, labels)
+        self._adopt(pipeline)
+        gmm_params = self._gmm_params()
         if isinstance(self.n_components, str):
-            from gmmlab.selection import choose_n_components, sweep
+            from gmmlab.selection import choose_n_components
 
-            sweep_params = {key: value for key, value in gmm_params.items() if key != "covariance_type"}
-            self.sweep_results_ = sweep(
-                Z,
-                n_components=candidates,
-                covariance_types=(self.covariance_type,),
-                n_seeds=self.n_seeds,
-                n_jobs=self.n_jobs,
-                progress=False,
-                random_state=int(rng.randint(_SEED_MAX)),
-                **sweep_params,
+            self.sweep_results_ = pipeline.sweep(
+                candidates, (self.covariance_type,), n_seeds=self.n_seeds, n_jobs=self.n_jobs, **gmm_params
             )
             self.selection_ = choose_n_components(self.sweep_results_, criterion=self.n_components, rule=self.rule)
             self.n_components_ = int(self.selection_.n_components)
@@ -199,49 +168,87 @@ class GMMImageGenerator(BaseEstimator):
             self.sweep_results_ = None
             self.selection_ = None
             self.n_components_ = int(self.n_components)
-
-        self.gmm_ = GaussianMixture(
-            n_components=self.n_components_, random_state=int(rng.randint(_SEED_MAX)), **gmm_params
-        ).fit(Z)
+        self.gmm_ = pipeline.fit_mixture(self.n_components_, self.covariance_type, **gmm_params)
         return self
 
-    def _check_params(self, n_images: int, n_features: int) -> tuple[int, list[int] | None]:
+    @classmethod
+    def from_pipeline(
+        cls, pipeline: ImagePipeline, n_components: int, covariance_type: str = "tied", **params
+    ) -> "GMMImageGenerator":
+        """A generator fitted on a fitted :class:`gmmlab.pipeline.ImagePipeline`'s projected subsample.
+
+        No new subsample or PCA: the mixture is fitted on ``pipeline.X_pca_``, seeded from the pipeline's random
+        stream. When the pipeline has drawn nothing since its ``fit`` (a sweep given its own ``random_state`` draws
+        nothing), the result equals ``GMMImageGenerator(...).fit(images, labels)`` with the pipeline's
+        ``n_pca_components``, ``subsample_size`` and ``random_state``.
+
+        Parameters
+        ----------
+        pipeline : ImagePipeline
+            Fitted.
+        n_components : int
+        covariance_type : str, default="tied"
+        **params
+            Other constructor parameters (``tol``, ``reg_covar``, ``max_iter``, ``n_init``, ``init_params``,
+            ``min_explained_variance``).
+
+        Returns
+        -------
+        GMMImageGenerator
+        """
+        generator = cls(
+            n_pca_components=pipeline.n_pca_components, n_components=n_components, covariance_type=covariance_type,
+            subsample_size=pipeline.subsample_size, random_state=pipeline.random_state, **params,
+        )
+        pipeline._check_fitted()
+        generator._check_params(len(pipeline.indices_), pipeline.n_features_in_)
+        generator._adopt(pipeline)
+        generator.sweep_results_ = None
+        generator.selection_ = None
+        generator.n_components_ = int(n_components)
+        generator.gmm_ = pipeline.fit_mixture(n_components, covariance_type, **generator._gmm_params())
+        return generator
+
+    def _gmm_params(self) -> dict:
+        return dict(
+            tol=self.tol, reg_covar=self.reg_covar, max_iter=self.max_iter, n_init=self.n_init,
+            init_params=self.init_params,
+        )
+
+    def _adopt(self, pipeline: ImagePipeline) -> None:
+        """Take the subsample and the PCA of a fitted pipeline; warn when the PCA keeps little variance."""
         owner = type(self).__name__
-        if self.subsample_size is None:
-            subsample_size = n_images
-        else:
-            subsample_size = check_int("subsample_size", self.subsample_size, 2, owner)
-            if subsample_size > n_images:
-                raise ValueError(
-                    f"{owner}: subsample_size={subsample_size} is larger than the {n_images} images given. "
-                    f"Fix: pass subsample_size <= {n_images}, or None to use every image."
-                )
-        pca = self.n_pca_components
-        if isinstance(pca, numbers.Real) and not isinstance(pca, (bool, numbers.Integral)):
-            if not 0 < pca < 1:
-                raise ValueError(
-                    f"{owner}: a fractional n_pca_components is the share of variance to keep and must lie in "
-                    f"(0, 1); got {pca!r}. Pass an integer for a number of components."
-                )
-        else:
-            pca = check_int("n_pca_components", pca, 1, owner)
-            limit = min(n_features, subsample_size)
-            if pca > limit:
-                raise ValueError(
-                    f"{owner}: n_pca_components={pca} exceeds min(pixels per image={n_features}, "
-                    f"subsample_size={subsample_size}) = {limit}. Fix: keep at most {limit} components."
-                )
-        check_choice("covariance_type", self.covariance_type, COVARIANCE_TYPES, owner)
+        self.image_shape_ = pipeline.image_shape_
+        self.n_features_in_ = pipeline.n_features_in_
+        self.subsample_indices_ = pipeline.indices_
+        self.pca_ = pipeline.pca_
+        self.n_pca_components_ = pipeline.n_pca_components_
+        self.explained_variance_ = pipeline.explained_variance_
+        if self.explained_variance_ < self.min_explained_variance:
+            warnings.warn(
+                f"{owner}: PCA with {self.n_pca_components_} components keeps {self.explained_variance_:.1%} of "
+                f"the pixel variance, below min_explained_variance={self.min_explained_variance:.0%}; decoded "
+                "images will lose detail. Raise n_pca_components (or pass a share such as 0.9 to keep 90%).",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    def _check_params(self, n_images: int, n_features: int) -> list[int] | None:
+        """Validate the parameters for ``n_images`` images of ``n_features`` pixels; the K grid of a sweep."""
+        owner = type(self).__name__
+        subsample_size = ImagePipeline(self.n_pca_components, self.subsample_size, owner=owner).check_sizes(
+            n_images, n_features
+        )
+        if not isinstance(self.covariance_type, str):
+            raise ValueError(f"{owner}: covariance_type must be one name such as 'tied', got {self.covariance_type!r}.")
+        check_covariance_types(self.covariance_type, owner, name="covariance_type")
         check_float("min_explained_variance", self.min_explained_variance, 0.0, owner)
         candidates = None
         if isinstance(self.n_components, str):
             check_choice("n_components", self.n_components, CRITERIA, owner)
-            candidates = _check_candidates(self.n_components_range, owner)
-            if candidates[-1] > subsample_size:
-                raise ValueError(
-                    f"{owner}: n_components_range goes up to {candidates[-1]} components but the subsample has "
-                    f"only {subsample_size} images. Fix: lower the range or raise subsample_size."
-                )
+            candidates = check_n_components_grid(
+                self.n_components_range, owner, name="n_components_range", n_samples=subsample_size
+            )
             check_int("n_seeds", self.n_seeds, 1, owner)
         else:
             k = check_int("n_components", self.n_components, 1, owner)
@@ -250,7 +257,7 @@ class GMMImageGenerator(BaseEstimator):
                     f"{owner}: n_components={k} exceeds the {subsample_size} images of the subsample. "
                     "Fix: use fewer components or a larger subsample_size."
                 )
-        return subsample_size, candidates
+        return candidates
 
     # ------------------------------------------------------------------------------------------- projection
 
@@ -345,9 +352,7 @@ class GMMImageGenerator(BaseEstimator):
 
     # ---------------------------------------------------------------------------------------------- analysis
 
-    def component_composition(
-        self, images, labels, class_names: Sequence[str] = FASHION_MNIST_CLASSES
-    ) -> pd.DataFrame:
+    def component_composition(self, images, labels, class_names: Sequence[str] | None = None) -> pd.DataFrame:
         """What each component stands for: its weight and the classes of the images assigned to it.
 
         Parameters
@@ -355,7 +360,9 @@ class GMMImageGenerator(BaseEstimator):
         images : array-like of shape (n, height, width) or (n, n_pixels)
         labels : array-like of int, shape (n,)
             Class indices into ``class_names``.
-        class_names : sequence of str, default=FASHION_MNIST_CLASSES
+        class_names : sequence of str, optional
+            Name of each class index (e.g. :data:`gmmlab.data.FASHION_MNIST_CLASSES`); by default the indices
+            ``"0"``, ``"1"``, ... up to the largest label.
 
         Returns
         -------
@@ -372,6 +379,8 @@ class GMMImageGenerator(BaseEstimator):
                 f"{owner}: labels must be integers of shape ({components.shape[0]},) (one class index per image), "
                 f"got dtype {labels.dtype} and shape {labels.shape}."
             )
+        if class_names is None:
+            class_names = [str(c) for c in range(int(labels.max()) + 1 if labels.size else 0)]
         names = list(class_names)
         if labels.size and (labels.min() < 0 or labels.max() >= len(names)):
             raise ValueError(
@@ -395,84 +404,10 @@ class GMMImageGenerator(BaseEstimator):
 
     def _check_input(self, images) -> np.ndarray:
         check_is_fitted(self)
-        X, shape = _check_images(images, owner=type(self).__name__)
+        X, shape = check_images(images, type(self).__name__, square=True, unit_range=True)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"{type(self).__name__}: images have {X.shape[1]} pixels each ({shape}), but the generator was "
                 f"fitted on {self.image_shape_} images ({self.n_features_in_} pixels)."
             )
         return X
-
-
-def _check_images(images, owner: str) -> tuple[np.ndarray, tuple[int, ...]]:
-    """(n, h, w) or (n, h*w) with h == w, finite, in [0, 1] -> float (n, h*w) array and (h, w)."""
-    try:
-        X = np.asarray(images)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{owner}: images must be a numeric array, got {type(images).__name__} ({error}).") from None
-    if X.dtype.kind not in "fiub":
-        raise ValueError(f"{owner}: images must be numeric pixel values in [0, 1], got dtype {X.dtype}.")
-    if X.ndim == 3:
-        shape = X.shape[1:]
-    elif X.ndim == 2:
-        side = int(round(np.sqrt(X.shape[1])))
-        if side * side != X.shape[1]:
-            raise ValueError(
-                f"{owner}: flat images must have a square number of pixels (e.g. 784 = 28 x 28), got {X.shape[1]}. "
-                "Fix: pass images as (n, height, width)."
-            )
-        shape = (side, side)
-    else:
-        raise ValueError(
-            f"{owner}: images must have shape (n, height, width) or (n, n_pixels), e.g. (n, 28, 28) or (n, 784); "
-            f"got shape {X.shape}."
-        )
-    if X.shape[0] == 0 or X.shape[1] == 0 or (X.ndim == 3 and X.shape[2] == 0):
-        raise ValueError(f"{owner}: images is empty (shape {X.shape}).")
-    if X.dtype.kind != "f":
-        X = X.astype(np.float64)
-    X = X.reshape(X.shape[0], -1)
-    low, high = float(np.min(X)), float(np.max(X))
-    if not (np.isfinite(low) and np.isfinite(high)):
-        rows = np.nonzero(~np.isfinite(X).all(axis=1))[0]
-        raise ValueError(
-            f"{owner}: images contain NaN or infinity (first in image {rows[0]}). Fix: drop or repair those images."
-        )
-    if low < 0.0 or high > 1.0:
-        hint = " They look like raw 0..255 pixels: divide by 255." if high > 1.0 and high <= 255.0 else ""
-        raise ValueError(f"{owner}: pixel values must lie in [0, 1], got values in [{low:g}, {high:g}].{hint}")
-    return X, tuple(int(s) for s in shape)
-
-
-def _check_candidates(values, owner: str) -> list[int]:
-    try:
-        given = list(values)
-        candidates = sorted({int(v) for v in given if isinstance(v, numbers.Integral) and not isinstance(v, bool)})
-    except (TypeError, ValueError):
-        given, candidates = None, []
-    if not candidates or len(candidates) != len(given) or candidates[0] < 1:
-        raise ValueError(
-            f"{owner}: n_components_range must be a non-empty collection of distinct integers >= 1, "
-            f"got {values!r}."
-        )
-    return candidates
-
-
-def _subsample(n_images: int, size: int, labels, rng, owner: str) -> np.ndarray:
-    indices = np.arange(n_images)
-    if labels is not None:
-        labels = np.asarray(labels)
-        if labels.shape != (n_images,):
-            raise ValueError(
-                f"{owner}: labels must have shape ({n_images},), one per image, got {labels.shape}."
-            )
-    if size == n_images:
-        return indices
-    try:
-        chosen, _ = train_test_split(indices, train_size=size, stratify=labels, random_state=rng)
-    except ValueError as error:
-        raise ValueError(
-            f"{owner}: cannot draw a stratified subsample of {size} images: {error} "
-            "Fix: raise subsample_size, or fit without labels for a plain random subsample."
-        ) from None
-    return np.sort(chosen)

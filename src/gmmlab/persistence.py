@@ -27,7 +27,7 @@ from typing import Any, Iterator, NamedTuple
 import numpy as np
 from sklearn.decomposition import PCA
 
-from gmmlab.mixture import COVARIANCE_TYPES, GaussianMixture, get_structure
+from gmmlab.mixture import ALL_COVARIANCE_TYPES, GaussianMixture, get_structure
 
 __all__ = ["FORMAT_VERSION", "LoadedModel", "ModelFileError", "atomic_path", "load_model", "save_model"]
 
@@ -325,8 +325,8 @@ def _check_metadata(path: Path, meta: dict) -> None:
         )
     if meta.get("model_class") not in _MODEL_CLASSES:
         fail(f"model class {meta.get('model_class')!r} is not one of {_MODEL_CLASSES}")
-    if meta.get("covariance_type") not in COVARIANCE_TYPES:
-        fail(f"covariance_type {meta.get('covariance_type')!r} is not one of {COVARIANCE_TYPES}")
+    if meta.get("covariance_type") not in ALL_COVARIANCE_TYPES:
+        fail(f"covariance_type {meta.get('covariance_type')!r} is not one of {ALL_COVARIANCE_TYPES}")
     for key in ("n_components", "n_features", "n_iter"):
         value = meta.get(key)
         if isinstance(value, bool) or not isinstance(value, int) or value < (0 if key == "n_iter" else 1):

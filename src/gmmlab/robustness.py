@@ -1,7 +1,7 @@
 """How much do KMeans and a GMM depend on their initialisation? Many seeded runs, scored against the truth.
 
 :func:`init_robustness` fits every (method, init, covariance type) ``n_runs`` times with different seeds and
-returns a tidy table; :func:`summarize_robustness` condenses it; :func:`gmmlab.plotting.static.plot_robustness`
+returns a tidy table; :func:`summarize_robustness` condenses it; :func:`gmmlab.plotting.comparison.plot_robustness`
 draws it.
 """
 
@@ -20,8 +20,8 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
-from ._validation import check_int
-from .mixture import COVARIANCE_TYPES, GaussianMixture
+from ._validation import check_covariance_types, check_int
+from .mixture import COVARIANCE_TYPES, GaussianMixture, get_structure
 
 __all__ = ["KMEANS_INITS", "GMM_INITS", "init_robustness", "summarize_robustness"]
 
@@ -60,17 +60,6 @@ def _check_inits(inits) -> dict:
     return checked
 
 
-def _check_covariance_types(covariance_types) -> tuple:
-    names = (covariance_types,) if isinstance(covariance_types, str) else tuple(covariance_types)
-    valid = ", ".join(repr(c) for c in COVARIANCE_TYPES)
-    if not names:
-        raise ValueError(f"covariance_types is empty; give at least one of {valid}.")
-    for name in names:
-        if name not in COVARIANCE_TYPES:
-            raise ValueError(f"unknown covariance type {name!r}; valid covariance types are {valid}.")
-    return tuple(dict.fromkeys(names))
-
-
 def _bad_start(X, pool, n_components, covariance_type, seed):
     """Means on ``n_components`` random points of one cluster, that cluster's spread for every component."""
     rng = np.random.RandomState(seed)
@@ -84,7 +73,23 @@ def _bad_start(X, pool, n_components, covariance_type, seed):
         "diag": np.tile(1.0 / np.diag(covariance), (n_components, 1)),
         "spherical": np.full(n_components, 1.0 / np.mean(np.diag(covariance))),
     }
-    return means, precisions.get(covariance_type)
+    if covariance_type is None:
+        return means, None
+    return means, precisions[_layout(covariance_type)]
+
+
+def _layout(covariance_type: str) -> str:
+    """The scikit-learn type whose layout ``covariance_type`` uses (mclust's models share the four layouts)."""
+    from .mixture._diagonal import DiagonalCovariance, SphericalCovariance
+    from .mixture._full import FullCovariance
+    from .mixture._tied import TiedCovariance
+
+    structure = get_structure(covariance_type)
+    for layout, kind in (("tied", TiedCovariance), ("full", FullCovariance), ("diag", DiagonalCovariance),
+                         ("spherical", SphericalCovariance)):
+        if isinstance(structure, kind):
+            return layout
+    raise ValueError(f"no precision layout for covariance type {covariance_type!r}")
 
 
 def _fit_one(X, y_true, n_components, method, init, covariance_type, seed, pool):
@@ -210,7 +215,7 @@ def init_robustness(
         raise ValueError(f"n_components={n_components} exceeds n_samples={X.shape[0]}; use fewer components.")
     n_runs = check_int("n_runs", n_runs, 1)
     inits = _check_inits(inits)
-    covariance_types = _check_covariance_types(covariance_types)
+    covariance_types = tuple(check_covariance_types(covariance_types))
     if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0):
         raise ValueError(f"n_jobs must be a non-zero integer or None, got {n_jobs!r}; -1 uses every core.")
 

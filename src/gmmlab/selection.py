@@ -2,7 +2,8 @@
 
 :func:`sweep` fits every combination of a grid and returns one tidy row per fit; :func:`choose_n_components`
 turns the table into a :class:`Selection` (the chosen K, the covariance type, and the reason in plain words);
-:func:`gmm_vs_gaussian_components` is the PCA + BIC study of the lab assignment (part 2a).
+:func:`gmmlab.pipeline.gmm_vs_gaussian_components` (the PCA + BIC study of the lab assignment, part 2a) builds on
+them. Nothing here draws: :mod:`gmmlab.plotting.selection` plots these tables.
 
 BIC, AIC and ICL use scikit-learn's sign: ``BIC = -2 log L + p ln n``, lower is better (R mclust reports the
 opposite sign, higher is better).
@@ -13,7 +14,6 @@ Seeds: the ``s``-th seed of a sweep (``s = 0 .. n_seeds - 1``) fits with ``rando
 
 from __future__ import annotations
 
-import numbers
 import time
 import warnings
 from dataclasses import dataclass
@@ -27,9 +27,15 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from threadpoolctl import threadpool_limits
 
-from ._validation import check_choice, check_float, check_int
+from ._validation import (
+    check_choice,
+    check_covariance_types,
+    check_float,
+    check_int,
+    check_n_components_grid,
+    check_n_jobs,
+)
 from .mixture import (
-    COVARIANCE_TYPES,
     n_mixture_parameters as _n_params,
     INIT_METHODS,
     FitData,
@@ -48,10 +54,8 @@ __all__ = [
     "COLUMNS",
     "CRITERIA",
     "RULES",
-    "ComponentStudy",
     "Selection",
     "choose_n_components",
-    "gmm_vs_gaussian_components",
     "sweep",
 ]
 
@@ -116,46 +120,6 @@ def _check_X(X, owner: str) -> np.ndarray:
         raise TypeError(f"{owner}: X must be a dense numeric array; {error}") from None
 
 
-def _check_grid(n_components, n_samples: int, owner: str) -> list[int]:
-    """The sorted distinct values of an int or an iterable of ints, each in [1, n_samples]."""
-    values = [n_components] if isinstance(n_components, numbers.Number) else n_components
-    try:
-        values = list(values)
-    except TypeError:
-        raise ValueError(
-            f"{owner}: n_components must be an integer or an iterable of integers such as range(1, 21), "
-            f"got {n_components!r}."
-        ) from None
-    if not values:
-        raise ValueError(f"{owner}: n_components is empty; pass at least one K, e.g. range(1, 21).")
-    for k in values:
-        if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral):
-            raise ValueError(
-                f"{owner}: every n_components must be an integer, got {k!r}; pass e.g. range(1, 21)."
-            )
-        if k < 1:
-            raise ValueError(f"{owner}: every n_components must be >= 1, got {int(k)}; start the grid at 1.")
-        if k > n_samples:
-            raise ValueError(
-                f"{owner}: n_components={int(k)} is more than the {n_samples} samples of X (each component "
-                f"needs at least one sample); keep n_components <= {n_samples}."
-            )
-    return sorted({int(k) for k in values})
-
-
-def _check_covariance_types(covariance_types, owner: str) -> list[str]:
-    values = [covariance_types] if isinstance(covariance_types, str) else covariance_types
-    try:
-        values = list(values)
-    except TypeError:
-        values = [covariance_types]
-    if not values:
-        raise ValueError(f"{owner}: covariance_types is empty; pass some of {COVARIANCE_TYPES}.")
-    for value in values:
-        check_choice("covariance_types entry", value, COVARIANCE_TYPES, owner)
-    return list(dict.fromkeys(values))
-
-
 def _check_params(model: str, params: dict, owner: str) -> dict:
     defaults = _GMM_PARAMS if model == "gmm" else _KMEANS_PARAMS
     unknown = sorted(set(params) - set(defaults))
@@ -177,12 +141,6 @@ def _check_params(model: str, params: dict, owner: str) -> dict:
         check_choice("init", merged["init"], ("k-means++", "random"), owner)
         check_choice("algorithm", merged["algorithm"], ("lloyd", "elkan"), owner)
     return merged
-
-
-def _check_n_jobs(n_jobs, owner: str):
-    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0):
-        raise ValueError(f"{owner}: n_jobs must be a non-zero integer (-1 = all cores) or None, got {n_jobs!r}.")
-    return n_jobs
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -241,8 +199,10 @@ def _fit_gmm_shared_init(X, n_components: int, covariance_types: Sequence[str], 
 def _fitted_row(structure, result, data, shift, data_covariance, reg_covar) -> dict:
     """Criteria, convergence and the degeneracy verdict of one fit."""
     row = criteria(structure, result.params.shifted(-shift), data)
+    n_components, n_features = result.params.means.shape
     verdict = check_degenerate(
-        result.params.weights, result.params.covariances, data.n_samples, data_covariance,
+        result.params.weights, structure.full_covariances(result.params.covariances, n_components, n_features),
+        data.n_samples, data_covariance,
         covariance_type=structure.name, reg_covar=reg_covar,
     )
     row.update(converged=bool(result.converged), degenerate=bool(verdict.degenerate))
@@ -478,9 +438,9 @@ def sweep(
     """
     owner = "sweep"
     X = _check_X(X, owner)
-    grid = _check_grid(n_components, X.shape[0], owner)
+    grid = check_n_components_grid(n_components, owner, n_samples=X.shape[0])
     check_choice("model", model, MODELS, owner)
-    types = _check_covariance_types(covariance_types, owner) if model == "gmm" else [None]
+    types = check_covariance_types(covariance_types, owner) if model == "gmm" else [None]
     if isinstance(strategy, SearchStrategy):
         search = strategy.validate(owner)
     else:
@@ -496,7 +456,7 @@ def sweep(
         n_seeds = 1 if search is not None and model == "gmm" else 3
     n_seeds = check_int("n_seeds", n_seeds, 1, owner)
     random_state = check_int("random_state", random_state, 0, owner)
-    n_jobs = _check_n_jobs(n_jobs, owner)
+    n_jobs = check_n_jobs(n_jobs, owner)
     if backend not in BACKENDS:
         raise ValueError(f"{owner}: backend must be None (joblib on this machine) or 'dask', got {backend!r}.")
     if scheduler_address is not None and backend != "dask":
@@ -786,125 +746,11 @@ def choose_n_components(
     )
 
 
-# ---------------------------------------------------------------------------------------------------------
-# the assignment's study: PCA, sweep, plot
+def __getattr__(name: str):
+    # The assignment's study plots, so it lives a layer above (gmmlab.pipeline); this keeps the old import working
+    # without making selection depend on plotting.
+    if name in ("gmm_vs_gaussian_components", "ComponentStudy"):
+        from . import pipeline
 
-
-@dataclass(frozen=True, eq=False)
-class ComponentStudy:
-    """What :func:`gmm_vs_gaussian_components` returns.
-
-    Attributes
-    ----------
-    results : pandas.DataFrame
-        The :func:`sweep` table.
-    pca : sklearn.decomposition.PCA
-        Fitted on the subsample.
-    ax : matplotlib.axes.Axes
-        The BIC plot.
-    selection : Selection
-        The default choice (:func:`choose_n_components` with ``criterion="bic"``).
-    X_pca : ndarray of shape (subsample_size, n_pca_components)
-        The subsample in PCA coordinates (the data the GMMs were fitted on).
-    indices : ndarray of shape (subsample_size,)
-        Rows of ``images`` in the subsample.
-    """
-
-    results: pd.DataFrame
-    pca: Any
-    ax: Any
-    selection: Selection
-    X_pca: np.ndarray
-    indices: np.ndarray
-
-
-def gmm_vs_gaussian_components(
-    images,
-    n_pca_components: int,
-    subsample_size: Optional[int],
-    covariance_type: Union[str, Sequence[str]] = "tied",
-    n_components_range: Iterable[int] = range(1, 31),
-    random_state: int = 0,
-    n_seeds: int = 1,
-    ax=None,
-    n_jobs: Optional[int] = -1,
-    progress: bool = False,
-) -> ComponentStudy:
-    """Subsample images, project them on their first principal components, sweep GMMs and plot BIC against K.
-
-    Parameters
-    ----------
-    images : array-like of shape (n, height, width) or (n, n_pixels)
-        uint8 pixels are scaled to [0, 1]; float pixels are used as given.
-    n_pca_components : int
-        Principal components to keep.
-    subsample_size : int or None
-        Images drawn at random without replacement (``random_state``); None keeps them all.
-    covariance_type : str or sequence of str, default="tied"
-        One covariance type, or several to compare.
-    n_components_range : iterable of int, default=range(1, 31)
-    random_state : int, default=0
-        Seeds the subsample, the PCA and the sweep.
-    n_seeds : int, default=1
-    ax : matplotlib Axes, optional
-        Where to plot; a new figure when None.
-    n_jobs : int or None, default=-1
-    progress : bool, default=False
-
-    Returns
-    -------
-    ComponentStudy
-        ``results``, ``pca``, ``ax``, ``selection``, plus the projected subsample ``X_pca`` and its ``indices``.
-    """
-    from sklearn.decomposition import PCA
-
-    owner = "gmm_vs_gaussian_components"
-    images = np.asarray(images)
-    if images.ndim not in (2, 3) or images.shape[0] < 2:
-        raise ValueError(
-            f"{owner}: images must have shape (n, height, width) or (n, n_pixels) with n >= 2, got {images.shape}."
-        )
-    n_images = images.shape[0]
-    if subsample_size is None:
-        subsample_size = n_images
-    subsample_size = check_int("subsample_size", subsample_size, 2, owner)
-    if subsample_size > n_images:
-        raise ValueError(
-            f"{owner}: subsample_size={subsample_size} is more than the {n_images} images given; "
-            f"use subsample_size <= {n_images} (or None for all)."
-        )
-    n_pixels = int(np.prod(images.shape[1:]))
-    n_pca_components = check_int("n_pca_components", n_pca_components, 1, owner)
-    if n_pca_components > min(subsample_size, n_pixels):
-        raise ValueError(
-            f"{owner}: n_pca_components={n_pca_components} is more than min(subsample_size, n_pixels) = "
-            f"{min(subsample_size, n_pixels)}; keep fewer components."
-        )
-    random_state = check_int("random_state", random_state, 0, owner)
-    # The grid and the sweep's parameters fail here, before the PCA.
-    _check_grid(n_components_range, subsample_size, owner)
-    _check_covariance_types(covariance_type, owner)
-    check_int("n_seeds", n_seeds, 1, owner)
-    _check_n_jobs(n_jobs, owner)
-
-    indices = np.sort(np.random.RandomState(random_state).choice(n_images, size=subsample_size, replace=False))
-    pixels = images[indices].reshape(subsample_size, n_pixels)
-    pixels = pixels / 255.0 if pixels.dtype == np.uint8 else pixels.astype(np.float64)
-    pca = PCA(n_components=n_pca_components, svd_solver="covariance_eigh")  # exact, and the generator's solver
-    X_pca = pca.fit_transform(pixels)
-    results = sweep(
-        X_pca,
-        n_components_range,
-        covariance_type,
-        n_seeds=n_seeds,
-        n_jobs=n_jobs,
-        progress=progress,
-        random_state=random_state,
-    )
-    selection = choose_n_components(results, "bic")
-    from .plotting.selection import plot_criterion
-
-    ax = plot_criterion(results, "bic", selection=selection, ax=ax)
-    explained = 100 * pca.explained_variance_ratio_.sum()
-    ax.set_title(f"{subsample_size} images, {n_pca_components} PCs ({explained:.0f}% of the variance)")
-    return ComponentStudy(results, pca, ax, selection, X_pca, indices)
+        return getattr(pipeline, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

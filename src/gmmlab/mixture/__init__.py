@@ -10,12 +10,22 @@ See ``docs/architecture.md``.
 from ._em import EMResult, chunk_statistics, criteria, e_step, fit_em, initial_params, m_step, most_probable_component
 from ._gaussian_mixture import GaussianMixture
 from ._init import INIT_METHODS, initial_responsibilities
-from ._registry import COVARIANCE_TYPES, STRUCTURES, get_structure, n_mixture_parameters
+from ._parsimonious import mclust_bic
+from ._registry import (
+    ALL_COVARIANCE_TYPES,
+    COVARIANCE_TYPES,
+    MCLUST_MODEL_NAMES,
+    STRUCTURES,
+    get_structure,
+    n_mixture_parameters,
+)
 from ._structure import CovarianceStructure, FitData, MixtureParams, SingularCovarianceError, SufficientStatistics
 from ._threads import one_thread
 
 __all__ = [
+    "ALL_COVARIANCE_TYPES",
     "COVARIANCE_TYPES",
+    "MCLUST_MODEL_NAMES",
     "INIT_METHODS",
     "STRUCTURES",
     "CovarianceStructure",
@@ -33,6 +43,7 @@ __all__ = [
     "initial_params",
     "initial_responsibilities",
     "m_step",
+    "mclust_bic",
     "most_probable_component",
     "n_mixture_parameters",
     "one_thread",

@@ -7,7 +7,8 @@ flagged degenerate when one of its components
 
 1. has fewer effective points (``n_samples * weight``) than its covariance needs to be non-singular: d + 1 for
    ``full``, 2 for ``diag`` and ``spherical`` (one variance per component from at least two points), 1 for
-   ``tied`` (the covariance is pooled; an empty component is still degenerate); or
+   ``tied`` (the covariance is pooled; an empty component is still degenerate); for mclust's names, see
+   :func:`min_effective_points`; or
 2. has, along some direction u, a variance of its own (the covariance minus ``reg_covar``) below
    :data:`MIN_VARIANCE_SHARE` of the data's variance along u, i.e. the smallest eigenvalue of
    ``S^(-1/2) (Sigma_k - reg_covar I) S^(-1/2)`` (S the data covariance) is below the share. This ratio does not
@@ -27,12 +28,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["MIN_VARIANCE_SHARE", "Degeneracy", "check_degenerate", "full_covariances"]
+__all__ = ["MIN_VARIANCE_SHARE", "Degeneracy", "check_degenerate", "full_covariances", "min_effective_points"]
 
 MIN_VARIANCE_SHARE = 1e-6
 """Smallest share of the data's variance (along any direction) that a component's own variance may have."""
 
-_MIN_POINTS = {"full": None, "diag": 2, "spherical": 2, "tied": 1}  # None: n_features + 1
+_SKLEARN_NAMES = {"full": "VVV", "tied": "EEE", "diag": "VVI", "spherical": "VII"}
+
+
+def min_effective_points(covariance_type: str, n_features: int) -> int:
+    """Points a component needs for its own covariance parameters, from mclust's name (or scikit-learn's).
+
+    Orientation varying per component (VVV = full, EEV, VEV, EVV): d + 1; otherwise, volume or shape varying per
+    component (VII = spherical, VVI = diag, VEI, EVI, VEE, EVE, VVE): 2; everything pooled (EII, EEI, EEE = tied): 1.
+    """
+    name = _SKLEARN_NAMES.get(covariance_type, covariance_type)
+    if len(name) == 3 and name[2] == "V":
+        return n_features + 1
+    if "V" in name[:2]:
+        return 2
+    return 1
 
 
 @dataclass(frozen=True)
@@ -57,9 +72,9 @@ class Degeneracy:
 
 
 def full_covariances(covariances, covariance_type: str, n_components: int, n_features: int) -> np.ndarray:
-    """Covariances of any of scikit-learn's layouts as a (K, d, d) array."""
+    """Covariances of any of scikit-learn's layouts as a (K, d, d) array (a (K, d, d) array is returned as is)."""
     covariances = np.asarray(covariances, dtype=np.float64)
-    if covariance_type == "full":
+    if covariances.ndim == 3:
         return covariances
     if covariance_type == "tied":
         return np.broadcast_to(covariances, (n_components, n_features, n_features))
@@ -100,14 +115,16 @@ def check_degenerate(
     ----------
     weights : array-like of shape (K,)
     covariances : array-like
-        In the layout of ``covariance_type``, or (K, d, d) with ``covariance_type="full"``.
+        (K, d, d), or scikit-learn's layout of ``covariance_type`` (full, tied, diag, spherical).
     n_samples : int
         Number of samples the mixture was fitted on.
     data_variance : float or array-like of shape (d,) or (d, d)
         The data's covariance matrix (best: ``np.cov(X.T, bias=True)``), its per-feature variances, or its total
         variance. With less than the matrix, "along any direction" becomes "along the axes" (per feature) or
         "against the average variance" (total).
-    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+    covariance_type : str, default="full"
+        scikit-learn's or mclust's name (it sets how many points a component needs, see
+        :func:`min_effective_points`).
     reg_covar : float, default=1e-6
         The regularisation the fit added to every variance; it is taken off before comparing.
     min_variance_share : float, default=MIN_VARIANCE_SHARE
@@ -126,7 +143,7 @@ def check_degenerate(
         raise ValueError("spherical covariances need data_variance per feature or as a matrix (it gives d).")
     covariances = full_covariances(covariances, covariance_type, n_components, n_features)
     n_features = covariances.shape[-1]
-    min_points = _MIN_POINTS[covariance_type] or n_features + 1
+    min_points = min_effective_points(covariance_type, n_features)
     reasons, flagged = [], set()
 
     effective = n_samples * weights

@@ -16,8 +16,10 @@ from .._validation import check_choice, check_data, check_float, check_int
 from ..history import History
 from ._em import criteria, e_step, fit_em, initial_params, most_probable_component
 from ._init import INIT_METHODS, initial_responsibilities
-from ._registry import COVARIANCE_TYPES, get_structure, n_mixture_parameters
+from ._full import FullCovariance
+from ._registry import ALL_COVARIANCE_TYPES, get_structure, n_mixture_parameters
 from ._search import SearchStrategy, build_tree, search_em, start_responsibilities
+from ._tied import TiedCovariance
 from ._structure import FitData, MixtureParams
 from ._threads import one_thread
 
@@ -29,7 +31,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     With the same ``random_state`` and ``init_params`` it starts from the same point as
     :class:`sklearn.mixture.GaussianMixture` 1.9 and reaches the same BIC (to about 1e-10 relative in float64)
-    and the same ``n_iter_``. It is faster (2-30x on Fashion-MNIST, see ``benchmarks/RESULTS.md``) and lighter:
+    and the same ``n_iter_``, except where scikit-learn is numerically wrong: its tied start from k-means++ or
+    random_from_data responsibilities (only K non-zero rows) inflates the first covariance by about n / K, and its
+    initial M-step on uncentred data fails for ``X + 1e8``; gmmlab weighs every sample by its responsibility and
+    centres the data once per fit, so those tied fits differ from scikit-learn's and ``fit(X + c)`` is ``fit(X)``
+    moved by ``c`` (see the README). It is faster (2-30x on Fashion-MNIST, see ``benchmarks/RESULTS.md``) and lighter:
     the samples are visited in cache-sized blocks folded straight into the M-step, so no (n_samples,
     n_components) array is held; a ``tied`` iteration costs O(n d K) instead of O(n d^2 K); a ``full`` one
     whitens with triangular products and gathers each scatter matrix only over the samples that weigh in it.
@@ -43,9 +49,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     ----------
     n_components : int, default=1
         Number of mixture components.
-    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+    covariance_type : str, default="full"
         ``full``: each component has its own general covariance; ``tied``: one covariance shared by all;
-        ``diag``: each has its own diagonal covariance; ``spherical``: each has its own single variance.
+        ``diag``: each has its own diagonal covariance; ``spherical``: each has its own single variance. Or one
+        of mclust's 14 models (Sigma_k = lambda_k D_k A_k D_k^T, volume / shape / orientation Equal or Variable
+        across components, I for identity): EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, EVV, VVV;
+        VII, VVI, EEE and VVV are spherical, diag, tied and full (the same fits). Layouts: (K,) for EII/VII,
+        (K, d) for the diagonal models, (d, d) for EEE/tied, (K, d, d) for the other rotated models.
     tol : float, default=1e-3
         EM stops when the lower bound (mean log-likelihood per sample) changes by less than this.
     reg_covar : float, default=1e-6
@@ -54,9 +64,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         Maximum number of EM iterations per initialisation.
     n_init : int, default=1
         Number of initialisations; the one with the best lower bound is kept.
-    init_params : {"kmeans", "k-means++", "random", "random_from_data", "kmeans-standardized", "hierarchical", \
-            "hierarchical-ward", "auto"}, default="kmeans"
+    init_params : {"kmeans", "k-means++", "random", "random_from_data", "ward", "kmeans-standardized", \
+            "hierarchical", "hierarchical-ward", "auto"}, default="kmeans"
         How the initial responsibilities are drawn. scikit-learn's four are identical to scikit-learn;
+        ``"ward"``: Ward's agglomerative clustering of the whitened data (no randomness below 4000 samples);
         ``"kmeans-standardized"`` runs KMeans on unit-variance columns; ``"hierarchical"`` cuts mclust's default
         model-based hierarchical tree at K (``"hierarchical-ward"``: Ward's criterion); see
         :mod:`gmmlab.mixture._init`. ``"auto"`` runs the em-EM search of :mod:`gmmlab.mixture._search` (19
@@ -152,7 +163,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     def _check_parameters(self, n_samples: int, n_features: int, dtype):
         owner = type(self).__name__
         check_int("n_components", self.n_components, 1, owner)
-        check_choice("covariance_type", self.covariance_type, COVARIANCE_TYPES, owner)
+        check_choice("covariance_type", self.covariance_type, ALL_COVARIANCE_TYPES, owner)
         check_float("tol", self.tol, 0.0, owner)
         check_float("reg_covar", self.reg_covar, 0.0, owner)
         check_int("max_iter", self.max_iter, 0, owner)
@@ -186,7 +197,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if self.precisions_init is not None:
             shape = get_structure(self.covariance_type).covariance_shape(k, d)
             precisions = _as_array("precisions_init", self.precisions_init, shape, dtype, owner)
-            if self.covariance_type in ("full", "tied"):
+            if isinstance(get_structure(self.covariance_type), (FullCovariance, TiedCovariance)):  # matrices
                 if not np.allclose(precisions, np.swapaxes(precisions, -1, -2)):
                     raise ValueError(f"{owner}: precisions_init must be symmetric matrices.")
             elif np.any(precisions <= 0):
@@ -230,15 +241,22 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         n_init = self.n_init if do_init else 1
         random_state = check_random_state(self.random_state)
         shift = X.mean(axis=0)
+        need_resp = do_init and not {"weights", "means", "precisions"} <= inits.keys()
+        first_resp = None
+        if need_resp and self.init_params == "kmeans":
+            # KMeans centres its own copy of X, so the first start is drawn before the engine's centred copy
+            # exists: the two copies never coexist in memory.
+            first_resp = initial_responsibilities(X, self.n_components, self.init_params, random_state)
         data = FitData.from_samples(X, shift)
         X_centred = data.samples()  # a (n, d) view: the engine keeps one centred copy of the data
 
         if do_init:
-            need_resp = not {"weights", "means", "precisions"} <= inits.keys()
 
             def initialize(restart):
                 resp = None
-                if need_resp:
+                if restart == 0 and first_resp is not None:
+                    resp = first_resp
+                elif need_resp:
                     # On the centred data: a start must not depend on where the data sit (k-means++ distances
                     # lose every digit on data far from the origin).
                     resp = initial_responsibilities(X_centred, self.n_components, self.init_params, random_state)

@@ -21,7 +21,7 @@ All EM runs go through the engine's :func:`~._em.fit_em`. The defaults were chos
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -176,8 +176,10 @@ def _partition_key(resp: np.ndarray) -> bytes:
 
 
 def _verdict(structure, params, data, reg_covar, data_covariance):
+    n_components, n_features = params.means.shape
     return check_degenerate(
-        params.weights, params.covariances, data.n_samples, data_covariance,
+        params.weights, structure.full_covariances(params.covariances, n_components, n_features), data.n_samples,
+        data_covariance,
         covariance_type=structure.name, reg_covar=reg_covar,
     )
 
@@ -259,7 +261,8 @@ def search_em(
                     further = fit_em(data, shift, lambda _, start=centred: start, structure, tol=strategy.continue_tol,
                                      max_iter=max_iter, **run)
                     total_iter += further.n_iter
-                    result, lower_bound = further, further.lower_bound
+                    # Converged at the sweep's tol already: a tighter tol not reached within max_iter is no failure.
+                    result, lower_bound = replace(further, converged=True), further.lower_bound
                     verdict = _verdict(structure, result.params, data, reg_covar, data_covariance)
                 except SingularCovarianceError:
                     pass
@@ -272,6 +275,7 @@ def search_em(
             refined = fit_em(data, shift, lambda _, start=centred: start, structure, tol=strategy.refine_tol,
                              max_iter=strategy.refine_max_iter, **run)
             total_iter += refined.n_iter
+            refined = replace(refined, converged=True)  # the refinement is capped on purpose
             refined_verdict = _verdict(structure, refined.params, data, reg_covar, data_covariance)
             if verdict.degenerate or not refined_verdict.degenerate:
                 best, verdict = refined, refined_verdict

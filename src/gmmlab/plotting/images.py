@@ -9,11 +9,10 @@ from typing import Optional
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 from matplotlib.figure import Figure
 from sklearn.utils import check_random_state
 
-from gmmlab.data.fashion_mnist import FASHION_MNIST_CLASSES
+from gmmlab._validation import check_images
 
 from .static import _check_n_std, _palette, full_covariances
 
@@ -21,20 +20,9 @@ __all__ = ["image_grid", "plot_component_samples", "plot_gmm_3d"]
 
 
 def _as_images(images, caller: str) -> np.ndarray:
-    array = np.asarray(images)
-    if array.ndim == 2:
-        side = int(round(np.sqrt(array.shape[1])))
-        if side * side != array.shape[1]:
-            raise ValueError(
-                f"{caller}: flat images must have a square number of pixels (e.g. 784), got {array.shape[1]}; "
-                "pass them as (n, height, width)."
-            )
-        array = array.reshape(-1, side, side)
-    if array.ndim != 3 or array.shape[0] == 0:
-        raise ValueError(
-            f"{caller}: images must have shape (n, height, width) or (n, n_pixels) with n >= 1, got {array.shape}."
-        )
-    return array
+    """(n, height, width) or (n, n_pixels) with a square n_pixels -> (n, height, width), uint8 scaled to [0, 1]."""
+    pixels, shape = check_images(images, caller, square=True)
+    return pixels.reshape(-1, *shape)
 
 
 def image_grid(
@@ -49,6 +37,7 @@ def image_grid(
     Parameters
     ----------
     images : array-like of shape (n, height, width) or (n, n_pixels)
+        Pixel values in [0, 1] (uint8 pixels are divided by 255).
     n_cols : int, default=10
         Images per row; the number of rows follows.
     titles : sequence of str, optional
@@ -165,7 +154,7 @@ def plot_gmm_3d(
     max_points: int = 3000,
     class_names: Optional[Sequence[str]] = None,
     random_state=0,
-) -> go.Figure:
+) -> "go.Figure":
     """The data in its 3 leading principal components with one ellipsoid per mixture component (plotly).
 
     For a mixture in more than 3 dimensions each ellipsoid is the component's marginal on the first 3 (its mean's
@@ -184,7 +173,8 @@ def plot_gmm_3d(
     max_points : int, default=3000
         At most this many points are drawn (a random subset).
     class_names : sequence of str, optional
-        Names of the labels; default Fashion-MNIST's classes when ``labels`` are in 0..9.
+        Names of the label values 0, 1, ... (e.g. :data:`gmmlab.data.FASHION_MNIST_CLASSES`); by default the
+        labels themselves.
     random_state : int, RandomState instance or None, default=0
         Chooses the subset of points.
 
@@ -193,6 +183,8 @@ def plot_gmm_3d(
     plotly.graph_objects.Figure
         One Scatter3d trace per label (one in all without labels), then one Mesh3d per component and level.
     """
+    import plotly.graph_objects as go  # only the 3-D view needs plotly
+
     caller = "plot_gmm_3d"
     gmm = getattr(generator_or_gmm, "gmm_", generator_or_gmm)
     if not hasattr(gmm, "means_"):
@@ -231,8 +223,6 @@ def plot_gmm_3d(
     else:
         shown = labels[keep]
         values = np.unique(labels)
-        if class_names is None and np.issubdtype(values.dtype, np.integer) and values.min() >= 0 and values.max() < 10:
-            class_names = FASHION_MNIST_CLASSES
         colours = _palette(len(values))
         for index, value in enumerate(values):
             mask = shown == value

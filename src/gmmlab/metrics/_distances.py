@@ -1,34 +1,19 @@
-"""How good is a generative model of images? Measures that compare generated images with real ones.
-
-- :func:`ndb`: Number of statistically Different Bins (Richardson & Weiss, "On GANs and GMMs", NeurIPS 2018):
-  mode collapse and missing modes.
-- :func:`memorisation`: are samples closer to the training images than fresh real images are (copies)?
-- :func:`frechet_distance` and :func:`precision_recall`: distribution distance, fidelity and coverage in a fixed
-  feature space (the PCA of the real images).
-- :func:`class_histogram` with :func:`train_image_classifier`: which classes the samples look like.
-- :func:`held_out_log_likelihood`, and :func:`evaluate_samples` / :func:`evaluate_generator` for all of them in one
-  table.
-
-Every function takes images as (n, height, width) or (n, n_pixels) arrays and flattens them.
-"""
+"""Distribution measures of generated images against real ones: NDB, memorisation, Frechet distance, precision and
+recall (see :mod:`gmmlab.metrics`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from scipy.special import xlogy
 from scipy.stats import norm
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
 from sklearn.utils import check_random_state
 
-from gmmlab._validation import check_float, check_int
-from gmmlab.data.fashion_mnist import FASHION_MNIST_CLASSES
+from gmmlab._validation import check_float, check_images, check_int
+from gmmlab.pipeline import fit_pca
 
 __all__ = [
     "NDBResult",
@@ -39,29 +24,7 @@ __all__ = [
     "nearest_neighbour_distances",
     "frechet_distance",
     "precision_recall",
-    "train_image_classifier",
-    "class_histogram",
-    "held_out_log_likelihood",
-    "evaluate_samples",
-    "evaluate_generator",
 ]
-
-
-def _flat(name: str, images, owner: str) -> np.ndarray:
-    X = np.asarray(images)
-    if X.ndim not in (2, 3) or X.shape[0] == 0:
-        raise ValueError(
-            f"{owner}: {name} must be images of shape (n, height, width) or (n, n_pixels) with n >= 1, "
-            f"got shape {X.shape}."
-        )
-    if X.dtype.kind not in "fiu":
-        raise ValueError(f"{owner}: {name} must be numeric, got dtype {X.dtype}.")
-    X = X.reshape(X.shape[0], -1)
-    if X.dtype.kind != "f":
-        X = X.astype(np.float32)
-    if not np.isfinite(X).all():
-        raise ValueError(f"{owner}: {name} contains NaN or infinity; drop or repair those images first.")
-    return X
 
 
 def _same_width(owner: str, **arrays: np.ndarray) -> None:
@@ -132,8 +95,8 @@ def ndb(reference, query, n_bins: int = 100, alpha: float = 0.05, random_state=N
     NDBResult
     """
     owner = "ndb"
-    R = _flat("reference", reference, owner)
-    Q = _flat("query", query, owner)
+    R = check_images(reference, owner, "reference", dtype=np.float32)[0]
+    Q = check_images(query, owner, "query", dtype=np.float32)[0]
     _same_width(owner, reference=R, query=Q)
     alpha = check_float("alpha", alpha, 0.0, owner, strict=True)
     if alpha >= 1:
@@ -176,7 +139,7 @@ def ndb_bins(reference, n_bins: int = 100, random_state=None) -> KMeans:
     data, not to be the best clustering. Pass the result to :func:`ndb` as ``bins`` to reuse it.
     """
     owner = "ndb_bins"
-    R = _flat("reference", reference, owner)
+    R = check_images(reference, owner, "reference", dtype=np.float32)[0]
     n_bins = check_int("n_bins", n_bins, 2, owner)
     if n_bins > R.shape[0]:
         raise ValueError(f"{owner}: n_bins={n_bins} exceeds the {R.shape[0]} reference images; use fewer bins.")
@@ -213,8 +176,8 @@ def nearest_neighbour_distances(queries, references, chunk_size: int = 2048) -> 
     ndarray of shape (n_q,)
     """
     owner = "nearest_neighbour_distances"
-    Q = _flat("queries", queries, owner).astype(np.float32, copy=False)
-    R = _flat("references", references, owner).astype(np.float32, copy=False)
+    Q = check_images(queries, owner, "queries", dtype=np.float32)[0].astype(np.float32, copy=False)
+    R = check_images(references, owner, "references", dtype=np.float32)[0].astype(np.float32, copy=False)
     _same_width(owner, queries=Q, references=R)
     chunk_size = check_int("chunk_size", chunk_size, 1, owner)
     r_norms = np.einsum("ij,ij->i", R, R)
@@ -281,9 +244,9 @@ def memorisation(
     MemorisationResult
     """
     owner = "memorisation"
-    G = _flat("generated", generated, owner)
-    T = _flat("train", train, owner)
-    H = _flat("test", test, owner)
+    G = check_images(generated, owner, "generated", dtype=np.float32)[0]
+    T = check_images(train, owner, "train", dtype=np.float32)[0]
+    H = check_images(test, owner, "test", dtype=np.float32)[0]
     _same_width(owner, generated=G, train=T, test=H)
     if threshold is None:
         near_copy_quantile = check_float("near_copy_quantile", near_copy_quantile, 0.0, owner, strict=True)
@@ -321,7 +284,7 @@ def _feature_pca(real: np.ndarray, n_pca_components: int, pca, owner: str) -> PC
         raise ValueError(
             f"{owner}: n_pca_components={n_pca_components} exceeds min(n_real, n_pixels) = {limit}; use fewer."
         )
-    return PCA(n_components=n_pca_components, svd_solver="covariance_eigh").fit(real.astype(np.float64))
+    return fit_pca(real.astype(np.float64), n_pca_components)
 
 
 def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
@@ -355,8 +318,8 @@ def frechet_distance(real, generated, n_pca_components: int = 50, pca=None) -> f
     to zero: no complex parts to discard, unlike a general ``scipy.linalg.sqrtm``.
     """
     owner = "frechet_distance"
-    R = _flat("real", real, owner)
-    G = _flat("generated", generated, owner)
+    R = check_images(real, owner, "real", dtype=np.float32)[0]
+    G = check_images(generated, owner, "generated", dtype=np.float32)[0]
     _same_width(owner, real=R, generated=G)
     if R.shape[0] < 2 or G.shape[0] < 2:
         raise ValueError(f"{owner}: need at least 2 images in each set to estimate a covariance.")
@@ -392,8 +355,8 @@ def precision_recall(real, generated, k: int = 3, n_pca_components: int = 50, pc
     precision, recall : float
     """
     owner = "precision_recall"
-    R = _flat("real", real, owner)
-    G = _flat("generated", generated, owner)
+    R = check_images(real, owner, "real", dtype=np.float32)[0]
+    G = check_images(generated, owner, "generated", dtype=np.float32)[0]
     _same_width(owner, real=R, generated=G)
     k = check_int("k", k, 1, owner)
     if min(R.shape[0], G.shape[0]) <= k:
@@ -426,214 +389,3 @@ def _share_inside(points: np.ndarray, centres: np.ndarray, radii: np.ndarray, ch
         squared = _squared_distances(points[start : start + chunk_size], centres)
         inside[start : start + chunk_size] = (squared <= radii[None, :] ** 2).any(axis=1)
     return float(inside.mean())
-
-
-# ------------------------------------------------------------------------------------------- class histogram
-
-
-def train_image_classifier(train_images, train_labels, test_images, test_labels, random_state=0):
-    """A PCA(50, whitened) + logistic-regression classifier of flattened images, and its test accuracy.
-
-    Whitening makes L-BFGS converge in about 100 iterations instead of 400 (accuracy about 0.83 on
-    Fashion-MNIST either way).
-
-    Parameters
-    ----------
-    train_images, test_images : images (n, height, width) or (n, n_pixels)
-    train_labels, test_labels : array-like of int
-    random_state : int, RandomState instance or None, default=0
-
-    Returns
-    -------
-    classifier : sklearn.pipeline.Pipeline
-        Expects flattened images (n, n_pixels).
-    test_accuracy : float
-    """
-    owner = "train_image_classifier"
-    X = _flat("train_images", train_images, owner)
-    Xt = _flat("test_images", test_images, owner)
-    _same_width(owner, train_images=X, test_images=Xt)
-    y, yt = np.asarray(train_labels), np.asarray(test_labels)
-    if y.shape != (X.shape[0],) or yt.shape != (Xt.shape[0],):
-        raise ValueError(
-            f"{owner}: need one label per image; got {y.shape} labels for {X.shape[0]} train images and "
-            f"{yt.shape} for {Xt.shape[0]} test images."
-        )
-    seed = check_random_state(random_state).randint(2**31 - 1)
-    n_features = min(50, X.shape[1], X.shape[0])
-    classifier = make_pipeline(
-        PCA(n_components=n_features, whiten=True, svd_solver="covariance_eigh"),
-        LogisticRegression(max_iter=1000, random_state=seed),
-    ).fit(X, y)
-    return classifier, float(classifier.score(Xt, yt))
-
-
-def class_histogram(generated, classifier, class_names: Sequence[str] = FASHION_MNIST_CLASSES) -> pd.Series:
-    """Share of generated images that ``classifier`` assigns to each class.
-
-    Parameters
-    ----------
-    generated : images (n, height, width) or (n, n_pixels)
-    classifier : fitted classifier of flattened images predicting class indices (see
-        :func:`train_image_classifier`)
-    class_names : sequence of str, default=FASHION_MNIST_CLASSES
-
-    Returns
-    -------
-    pandas.Series
-        Indexed by class name, summing to 1.
-    """
-    G = _flat("generated", generated, "class_histogram")
-    predicted = np.asarray(classifier.predict(G)).astype(int)
-    counts = np.bincount(predicted, minlength=len(class_names))[: len(class_names)]
-    return pd.Series(counts / G.shape[0], index=list(class_names), name="share")
-
-
-# --------------------------------------------------------------------------------------------------- summary
-
-
-def held_out_log_likelihood(generator, images, space: str = "pca") -> float:
-    """Mean log-likelihood per image of held-out images under ``generator`` (see its ``score_samples``).
-
-    ``space="pca"`` is only comparable between generators with the same PCA; ``space="pixels"`` adds the
-    discarded directions as isotropic noise and is comparable across numbers of principal components.
-    """
-    return float(generator.score(images, space=space))
-
-
-def evaluate_samples(
-    samples,
-    train_images,
-    test_images,
-    test_labels=None,
-    n_bins: int = 100,
-    random_state=0,
-    classifier=None,
-    feature_pca=None,
-    bins=None,
-    class_names: Sequence[str] = FASHION_MNIST_CLASSES,
-) -> dict:
-    """Every sample-based measure of a set of images against the real test images.
-
-    Parameters
-    ----------
-    samples : images to assess
-    train_images : the images the model was fitted on (for memorisation)
-    test_images : held-out real images: NDB bins, Fréchet feature space, precision/recall, memorisation baseline
-    test_labels : labels of ``test_images``, to report the classifier's accuracy
-    n_bins : int, default=100
-    random_state : seeds the NDB bins
-    classifier : fitted classifier of flattened images, optional (adds the class histogram)
-    feature_pca : fitted PCA, optional
-        Feature space for Fréchet distance and precision/recall; by default PCA(50) of ``test_images``.
-    bins : fitted KMeans, optional
-        NDB bins fitted on ``test_images`` (:func:`ndb_bins`); by default fitted here with ``n_bins`` and
-        ``random_state``. Reusing one set of bins and one ``feature_pca`` makes several models comparable and
-        saves the clustering.
-    class_names : sequence of str
-
-    Returns
-    -------
-    dict
-        ``ndb``, ``ndb_over_k``, ``js``, ``frechet_distance``, ``precision``, ``recall``, ``memorisation_ratio``,
-        ``near_copy_share``, ``classifier_accuracy`` and, with a classifier, one ``share_<class>`` per class.
-    """
-    test = _flat("test_images", test_images, "evaluate_samples")
-    features = feature_pca if feature_pca is not None else _feature_pca(test, 50, None, "evaluate_samples")
-    binned = ndb(test, samples, n_bins=n_bins, random_state=random_state, bins=bins)
-    precision, recall = precision_recall(test, samples, pca=features)
-    copies = memorisation(samples, train_images, test)
-    row = {
-        "ndb": binned.ndb,
-        "ndb_over_k": binned.ndb_over_k,
-        "js": binned.js,
-        "frechet_distance": frechet_distance(test, samples, pca=features),
-        "precision": precision,
-        "recall": recall,
-        "memorisation_ratio": copies.ratio,
-        "near_copy_share": copies.near_copy_share,
-        "classifier_accuracy": np.nan,
-    }
-    if classifier is not None:
-        if test_labels is not None:
-            row["classifier_accuracy"] = float(classifier.score(test, np.asarray(test_labels)))
-        for name, share in class_histogram(samples, classifier, class_names).items():
-            row[f"share_{name}"] = float(share)
-    return row
-
-
-def evaluate_generator(
-    generator,
-    train_images,
-    test_images,
-    test_labels=None,
-    n_samples: int = 10000,
-    n_bins: int = 100,
-    random_state=0,
-    classifier=None,
-    train_labels=None,
-    feature_pca=None,
-    bins=None,
-) -> pd.DataFrame:
-    """All the measures of a fitted :class:`~gmmlab.generative.GMMImageGenerator` in one row.
-
-    Parameters
-    ----------
-    generator : fitted GMMImageGenerator
-    train_images : the images given to ``generator.fit``; memorisation uses the rows it was fitted on
-        (``generator.subsample_indices_``)
-    test_images, test_labels : held-out real images (the NDB reference) and their labels
-    n_samples : int, default=10000
-        Images drawn from the generator.
-    n_bins : int, default=100
-    random_state : int, default=0
-        Seeds the samples and the NDB bins.
-    classifier : fitted classifier of flattened images, optional
-        Labels the samples; when None and ``train_labels`` is given, :func:`train_image_classifier` trains one.
-    train_labels : labels of ``train_images``, optional
-    feature_pca, bins : optional
-        Shared feature space and NDB bins, see :func:`evaluate_samples`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row: ``n_pca_components``, ``covariance_type``, ``n_components``, ``explained_variance``,
-        ``held_out_log_likelihood`` (PCA space, per image), ``held_out_log_likelihood_pixels`` (all pixels,
-        comparable across PCAs), then the columns of :func:`evaluate_samples`.
-    """
-    owner = "evaluate_generator"
-    if not hasattr(generator, "gmm_"):
-        raise ValueError(f"{owner}: generator must be a fitted GMMImageGenerator; call fit() first.")
-    train = _flat("train_images", train_images, owner)
-    indices = generator.subsample_indices_
-    if indices.size and indices.max() >= train.shape[0]:
-        raise ValueError(
-            f"{owner}: train_images has {train.shape[0]} images but the generator was fitted on rows up to "
-            f"{indices.max()}; pass the same images given to fit()."
-        )
-    n_samples = check_int("n_samples", n_samples, 2, owner)
-    if classifier is None and train_labels is not None and test_labels is not None:
-        classifier, _ = train_image_classifier(train, train_labels, test_images, test_labels, random_state=0)
-    samples, _ = generator.sample(n_samples, random_state=random_state)
-    row = {
-        "n_pca_components": generator.n_pca_components_,
-        "covariance_type": generator.covariance_type,
-        "n_components": generator.n_components_,
-        "explained_variance": generator.explained_variance_,
-        "held_out_log_likelihood": held_out_log_likelihood(generator, test_images),
-        "held_out_log_likelihood_pixels": held_out_log_likelihood(generator, test_images, space="pixels"),
-    }
-    row.update(
-        evaluate_samples(
-            samples,
-            train[indices],
-            test_images,
-            test_labels,
-            n_bins=n_bins,
-            random_state=random_state,
-            classifier=classifier,
-            feature_pca=feature_pca,
-            bins=bins,
-        )
-    )
-    return pd.DataFrame([row])

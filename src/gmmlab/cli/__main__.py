@@ -1,0 +1,7 @@
+"""``python -m gmmlab.cli``: the ``gmmlab`` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
