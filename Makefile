@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 OUT    ?= report
 
-.PHONY: setup system system-browser demo test bench clean
+.PHONY: setup system system-browser demo test bench bench-selection clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: system-browser $(STAMP)
 
 bench: setup
 	$(PY) benchmarks/bench_em.py
+
+bench-selection: setup
+	tools/setup_peers.sh
+	$(PY) benchmarks/bench_selection.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

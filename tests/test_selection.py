@@ -73,7 +73,8 @@ def test_base_random_state_offsets_every_seed():
 @pytest.mark.parametrize("params", [{}, {"n_init": 2}, {"init_params": "random", "n_init": 2}])
 def test_shared_initialisation_gives_the_independent_fits_exactly(params):
     X = make_preset("blobs4_5d", random_state=1).X
-    results = sweep(X, range(1, 6), COVARIANCE_TYPES, n_seeds=2, n_jobs=1, progress=False, random_state=3, **params)
+    results = sweep(X, range(1, 6), COVARIANCE_TYPES, n_seeds=2, n_jobs=1, progress=False, random_state=3,
+                    strategy="sklearn", **params)
     # One BLAS thread, as inside the sweep: small fits are many times slower when the threads fight for cores.
     with threadpool_limits(limits=1):
         for row in results.itertuples():
@@ -100,7 +101,7 @@ def test_initialisation_runs_once_per_k_and_seed(monkeypatch):
 
     monkeypatch.setattr(selection_module, "initial_responsibilities", counting)
     X = make_preset("blobs4", random_state=0).X
-    sweep(X, range(1, 5), COVARIANCE_TYPES, n_seeds=2, n_init=2, n_jobs=1, progress=False)
+    sweep(X, range(1, 5), COVARIANCE_TYPES, n_seeds=2, n_init=2, n_jobs=1, progress=False, strategy="sklearn")
     # One initialisation per (K, seed, restart), shared by the 4 covariance types.
     assert sorted(calls) == sorted([k for k in range(1, 5) for _ in range(2 * 2)])
 
@@ -122,8 +123,12 @@ def test_same_table_whatever_n_jobs():
 def test_bic_and_icl_recover_four_components(preset_sweeps, name, criterion, covariance_type):
     _, gmm, _ = preset_sweeps[name]
     chosen = choose_n_components(gmm[gmm.covariance_type == covariance_type], criterion)
-    assert (chosen.n_components, chosen.covariance_type, chosen.rule) == (4, covariance_type, "min")
-    assert "K=4" in chosen.reason and criterion.upper() in chosen.reason
+    # Four clusters with unequal diagonal covariances are not a tied mixture: the default search finds the K=5 tied
+    # optimum, whose BIC is lower (scikit-learn's restarts found it on one seed of two); ICL's entropy term still
+    # prefers the four separated clusters.
+    expected = 5 if (name, covariance_type, criterion) == ("blobs4_5d", "tied", "bic") else 4
+    assert (chosen.n_components, chosen.covariance_type, chosen.rule) == (expected, covariance_type, "min")
+    assert f"K={expected}" in chosen.reason and criterion.upper() in chosen.reason
 
 
 @pytest.mark.parametrize("name", PRESETS)
@@ -266,8 +271,10 @@ BAD_SWEEPS = [
     (dict(scheduler_address="tcp://127.0.0.1:8786"), "needs backend='dask'"),
     (dict(means_init=np.zeros((4, 2))), "'means_init' cannot be passed"),
     (dict(model="kmeans", reg_covar=1e-3), "'reg_covar' cannot be passed"),
-    (dict(n_init=0), "n_init must be an integer >= 1"),
-    (dict(init_params="spectral"), "init_params must be one of"),
+    (dict(n_init=0, strategy="sklearn"), "n_init must be an integer >= 1"),
+    (dict(init_params="spectral", strategy="sklearn"), "init_params must be one of"),
+    (dict(init_params="random"), "pass strategy='sklearn' with them"),
+    (dict(strategy="best"), "strategy must be one of"),
     (dict(random_state=None), "random_state must be an integer"),
     (dict(n_jobs=0), "n_jobs must be a non-zero integer"),
 ]
@@ -304,7 +311,7 @@ def test_singular_fits_become_nan_rows_with_a_warning():
 def test_non_converged_fits_are_flagged_and_warned_once():
     X = make_preset("blobs4", random_state=0).X
     with pytest.warns(ConvergenceWarning, match="2 of 2 fits did not converge within max_iter=1") as record:
-        results = sweep(X, [5], "full", n_seeds=2, max_iter=1, n_jobs=1, progress=False)
+        results = sweep(X, [5], "full", n_seeds=2, max_iter=1, n_jobs=1, progress=False, strategy="sklearn")
     assert sum(issubclass(w.category, ConvergenceWarning) for w in record) == 1
     assert not results.converged.any() and (results.n_iter == 1).all()
 

@@ -41,11 +41,14 @@ from .mixture import (
     FitData,
     SingularCovarianceError,
     criteria,
+    e_step,
     fit_em,
     get_structure,
     initial_params,
     initial_responsibilities,
 )
+from .mixture._degenerate import check_degenerate
+from .mixture._search import SearchStrategy, build_tree, search_em, start_responsibilities
 
 __all__ = [
     "COLUMNS",
@@ -70,6 +73,8 @@ COLUMNS: tuple[str, ...] = (
     "n_iter",
     "converged",
     "inertia",
+    "degenerate",
+    "start",
     "fit_seconds",
 )
 """Columns of a :func:`sweep` table, in order; ``fit_seconds`` (last) is the only one that is not reproducible."""
@@ -81,6 +86,8 @@ RULES: tuple[str, ...] = ("min", "one_se", "knee")
 """Selection rules of :func:`choose_n_components`."""
 
 MODELS: tuple[str, ...] = ("gmm", "kmeans")
+STRATEGIES: tuple[str, ...] = ("auto", "sklearn")
+"""Search strategies of a GMM sweep: the em-EM search (default) or scikit-learn's restarts from ``init_params``."""
 BACKENDS: tuple[Optional[str], ...] = (None, "dask")
 
 # Estimator parameters a sweep passes on, with their defaults; anything tied to one K (means_init, ...) is refused.
@@ -150,6 +157,8 @@ def _fit_gmm_shared_init(X, n_components: int, covariance_types: Sequence[str], 
     both call the engine's ``fit_em``.
     """
     start = time.perf_counter()
+    if params.get("strategy") is not None:
+        return _fit_gmm_search(X, n_components, covariance_types, random_state, params)
     rng = check_random_state(random_state)
     n_init = params["n_init"]
     shift = X.mean(axis=0)
@@ -158,6 +167,7 @@ def _fit_gmm_shared_init(X, n_components: int, covariance_types: Sequence[str], 
     responsibilities = [
         initial_responsibilities(X_centred, n_components, params["init_params"], rng) for _ in range(n_init)
     ]
+    data_covariance = np.atleast_2d(np.cov(X_centred.T, bias=True))
     init_seconds = (time.perf_counter() - start) / len(covariance_types)
     rows = []
     for covariance_type in covariance_types:
@@ -175,15 +185,89 @@ def _fit_gmm_shared_init(X, n_components: int, covariance_types: Sequence[str], 
                 max_iter=params["max_iter"],
                 reg_covar=params["reg_covar"],
             )
-            row.update(criteria(structure, result.params.shifted(-shift), data))
-            row.update(n_iter=int(result.n_iter), converged=bool(result.converged))
+            row.update(_fitted_row(structure, result, data, shift, data_covariance, params["reg_covar"]))
+            row.update(n_iter=int(result.n_iter), start=params["init_params"])
         except SingularCovarianceError:
             # One degenerate fit (a collapsed component at a large K) must not sink the whole sweep.
-            row.update(n_iter=0, converged=False)
+            row.update(n_iter=0, converged=False, degenerate=True)
         row.setdefault("n_params", _n_params(structure, n_components, X.shape[1]))
         row["fit_seconds"] = time.perf_counter() - start + init_seconds
         rows.append(row)
     return rows
+
+
+def _fitted_row(structure, result, data, shift, data_covariance, reg_covar) -> dict:
+    """Criteria, convergence and the degeneracy verdict of one fit."""
+    row = criteria(structure, result.params.shifted(-shift), data)
+    n_components, n_features = result.params.means.shape
+    verdict = check_degenerate(
+        result.params.weights, structure.full_covariances(result.params.covariances, n_components, n_features),
+        data.n_samples, data_covariance,
+        covariance_type=structure.name, reg_covar=reg_covar,
+    )
+    row.update(converged=bool(result.converged), degenerate=bool(verdict.degenerate))
+    return row
+
+
+def _better(row, incumbent) -> bool:
+    """A non-degenerate fit beats a degenerate one; otherwise the higher log-likelihood wins."""
+    if incumbent is None or "bic" not in incumbent:
+        return "bic" in row
+    if row["degenerate"] != incumbent["degenerate"]:
+        return not row["degenerate"]
+    return row["log_likelihood"] > incumbent["log_likelihood"] + 1e-12 * abs(incumbent["log_likelihood"])
+
+
+def _fit_gmm_search(X, n_components: int, covariance_types: Sequence[str], random_state: int, params: dict):
+    """The em-EM search of one K and seed for every covariance type, the starts drawn once for all of them.
+
+    Then, with several covariance types, each type also starts from the other types' solutions (their final
+    responsibilities) and keeps what is better: a full fit is often a good start for a tied one and the reverse,
+    at the price of a few more EM runs (measured in ``benchmarks/RESULTS.md``).
+    """
+    start = time.perf_counter()
+    strategy = params["strategy"]
+    reg_covar = params["reg_covar"]
+    rng = check_random_state(random_state)
+    shift = X.mean(axis=0)
+    data = FitData.from_samples(X, shift)
+    X_centred = data.samples()
+    starts = start_responsibilities(X_centred, n_components, strategy, rng, params.get("trees"))
+    data_covariance = np.atleast_2d(np.cov(X_centred.T, bias=True))
+    init_seconds = (time.perf_counter() - start) / len(covariance_types)
+    rows, solutions = {}, {}
+    run = {"strategy": strategy, "tol": params["tol"], "max_iter": params["max_iter"], "reg_covar": reg_covar,
+           "data_covariance": data_covariance}
+    for covariance_type in covariance_types:
+        start = time.perf_counter()
+        structure = get_structure(covariance_type)
+        row = {"covariance_type": covariance_type, "n_iter": 0, "converged": False, "degenerate": True}
+        try:
+            found = search_em(data, shift, X_centred, structure, starts, **run)
+            row.update(_fitted_row(structure, found.result, data, shift, data_covariance, reg_covar))
+            row.update(n_iter=int(found.n_iter), start=found.start)
+            solutions[covariance_type] = e_step(structure, found.result.params.shifted(-shift), data)[1]
+        except SingularCovarianceError:
+            pass
+        row["n_params"] = _n_params(structure, n_components, X.shape[1])
+        row["fit_seconds"] = time.perf_counter() - start + init_seconds
+        rows[covariance_type] = row
+    if strategy.cross_types and n_components > 1 and len(solutions) > 1:
+        for covariance_type in covariance_types:
+            start = time.perf_counter()
+            structure = get_structure(covariance_type)
+            others = [(f"from {t}", resp) for t, resp in solutions.items() if t != covariance_type]
+            row = rows[covariance_type]
+            try:
+                found = search_em(data, shift, X_centred, structure, others, **run)
+                candidate = _fitted_row(structure, found.result, data, shift, data_covariance, reg_covar)
+                row["n_iter"] += int(found.n_iter)
+                if _better(candidate, row):
+                    row.update(candidate, start=found.start)
+            except SingularCovarianceError:
+                pass
+            row["fit_seconds"] += time.perf_counter() - start
+    return list(rows.values())
 
 
 def _fit_kmeans(X, n_components: int, random_state: int, params: dict):
@@ -267,13 +351,14 @@ def sweep(
     X,
     n_components: Union[int, Iterable[int]] = range(1, 21),
     covariance_types: Union[str, Sequence[str]] = ("full",),
-    n_seeds: int = 3,
+    n_seeds: Optional[int] = None,
     model: str = "gmm",
     n_jobs: Optional[int] = -1,
     backend: Optional[str] = None,
     progress: bool = True,
     random_state: int = 0,
     scheduler_address: Optional[str] = None,
+    strategy: Union[str, SearchStrategy] = "auto",
     **estimator_params: Any,
 ) -> pd.DataFrame:
     """Fit a GMM (or KMeans) for every K x covariance type x seed and return one tidy row per fit.
@@ -285,8 +370,9 @@ def sweep(
         The K values to fit (sorted, duplicates dropped); each in ``[1, n_samples]``.
     covariance_types : str or sequence of str, default=("full",)
         Some of ``"full"``, ``"tied"``, ``"diag"``, ``"spherical"``. Ignored for ``model="kmeans"``.
-    n_seeds : int, default=3
-        Fits per (K, covariance type), with ``random_state + 0``, ..., ``random_state + n_seeds - 1``.
+    n_seeds : int or None, default=None
+        Fits per (K, covariance type), with ``random_state + 0``, ..., ``random_state + n_seeds - 1``. None: 1
+        with ``strategy="auto"`` (the search runs its own many starts), 3 otherwise.
     model : {"gmm", "kmeans"}, default="gmm"
         :class:`gmmlab.mixture.GaussianMixture` or :class:`sklearn.cluster.KMeans`.
     n_jobs : int or None, default=-1
@@ -302,6 +388,15 @@ def sweep(
     scheduler_address : str or None, default=None
         With ``backend="dask"``, the address of an existing scheduler (``"tcp://host:8786"``); its workers need
         gmmlab installed.
+    strategy : {"auto", "sklearn"} or SearchStrategy, default="auto"
+        How each GMM fit looks for its optimum. ``"auto"``: the em-EM search of :mod:`gmmlab.mixture._search`
+        (19 starts: mclust's hierarchical tree and Ward's, 3 standardised-KMeans, 8 KMeans, 3 k-means++ and 3
+        random-data seeds; 10 EM iterations each, the 8 best to convergence, the best 3 and the hierarchical start
+        on to tol 1e-5, the winner refined toward 1e-8; degenerate optima are avoided when a non-degenerate one was
+        found); chosen by measurement, see ``benchmarks/RESULTS.md``, "Model search". ``"sklearn"``: ``n_init``
+        restarts from ``init_params``, exactly as ``GaussianMixture(...).fit``. A :class:`SearchStrategy` sets the
+        search's starts and budgets. ``init_params`` and ``n_init`` other than their defaults need
+        ``strategy="sklearn"``.
     **estimator_params
         For GMMs: ``tol``, ``reg_covar``, ``max_iter``, ``n_init``, ``init_params``; for KMeans: ``init``,
         ``n_init``, ``max_iter``, ``tol``, ``algorithm``. ``n_init`` defaults to 1: the seeds are the restarts.
@@ -313,7 +408,11 @@ def sweep(
         :data:`COLUMNS`: ``model``; ``n_components``; ``covariance_type`` (None for KMeans); ``seed``
         (0 .. n_seeds - 1) and the ``random_state`` it used; ``bic``, ``aic``, ``icl`` (scikit-learn's sign,
         lower is better; NaN for KMeans); ``log_likelihood`` (mean per sample); ``n_params`` (free parameters;
-        the centres for KMeans); ``n_iter``; ``converged``; ``inertia`` (KMeans only, else NaN); ``fit_seconds``.
+        the centres for KMeans); ``n_iter`` (with ``strategy="auto"``: every EM iteration of the search);
+        ``converged``; ``inertia`` (KMeans only, else NaN); ``degenerate`` (a component collapsed: fewer effective
+        points than its covariance needs, or a variance below 1e-6 of the data's along some direction, see
+        :mod:`gmmlab.mixture._degenerate`; :func:`choose_n_components` leaves these rows out); ``start`` (the
+        start the fit came from); ``fit_seconds``.
         A GMM fit that fails with a singular covariance gets NaN criteria, ``converged=False`` and a warning.
 
     Raises
@@ -342,6 +441,19 @@ def sweep(
     grid = check_n_components_grid(n_components, owner, n_samples=X.shape[0])
     check_choice("model", model, MODELS, owner)
     types = check_covariance_types(covariance_types, owner) if model == "gmm" else [None]
+    if isinstance(strategy, SearchStrategy):
+        search = strategy.validate(owner)
+    else:
+        check_choice("strategy", strategy, STRATEGIES, owner)
+        search = SearchStrategy() if strategy == "auto" else None
+    chosen = {key: estimator_params[key] for key in ("init_params", "n_init") if key in estimator_params}
+    if search is not None and model == "gmm" and any(value != _GMM_PARAMS[key] for key, value in chosen.items()):
+        raise ValueError(
+            f"{owner}: init_params and n_init choose scikit-learn's restarts; pass strategy='sklearn' with them "
+            "(the default strategy='auto' runs its own starts)."
+        )
+    if n_seeds is None:
+        n_seeds = 1 if search is not None and model == "gmm" else 3
     n_seeds = check_int("n_seeds", n_seeds, 1, owner)
     random_state = check_int("random_state", random_state, 0, owner)
     n_jobs = check_n_jobs(n_jobs, owner)
@@ -352,6 +464,9 @@ def sweep(
             f"{owner}: scheduler_address={scheduler_address!r} needs backend='dask'; pass both to use that cluster."
         )
     params = _check_params(model, estimator_params, owner)
+    if model == "gmm" and search is not None:
+        # One hierarchical tree serves every K and seed; it is grown once here and travels with the tasks.
+        params = {**params, "strategy": search, "trees": build_tree(X - X.mean(axis=0), search, random_state)}
 
     # The largest K first: the slowest tasks start early and the last ones to finish are short.
     tasks = [
@@ -376,6 +491,8 @@ def sweep(
     results = pd.DataFrame(rows, columns=list(COLUMNS)).astype(
         {"n_components": int, "seed": int, "random_state": int, "n_iter": int, "converged": bool}
     )
+    if model == "gmm":
+        results["degenerate"] = results["degenerate"].astype(bool)
     if model == "gmm":
         failed = results[results["bic"].isna()]
         if len(failed):
@@ -434,7 +551,7 @@ class Selection:
         return self.reason
 
 
-def _summarize(results, criterion: str, owner: str) -> pd.DataFrame:
+def _summarize(results, criterion: str, owner: str, include_degenerate: bool = True) -> pd.DataFrame:
     if not isinstance(results, pd.DataFrame):
         raise TypeError(f"{owner}: results must be the DataFrame returned by sweep, got {type(results).__name__}.")
     missing = [c for c in ("n_components", "covariance_type") if c not in results.columns]
@@ -447,6 +564,14 @@ def _summarize(results, criterion: str, owner: str) -> pd.DataFrame:
             f"{owner}: criterion {criterion!r} has no values in this table; it has {present or 'none'}{hint}."
         )
     rows = results[results[criterion].notna()]
+    if not include_degenerate and "degenerate" in rows.columns:
+        kept = rows[~rows["degenerate"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
+        if kept.empty:
+            raise ValueError(
+                f"{owner}: every fit in this table is degenerate (a collapsed component); pass "
+                "include_degenerate=True to choose among them anyway, or sweep fewer components."
+            )
+        rows = kept
     # Covariance types keep their order of appearance; KMeans rows (no type) group together as one curve.
     type_code, type_names = pd.factorize(rows["covariance_type"], use_na_sentinel=False)
     grouped = rows.groupby([type_code, rows["n_components"].to_numpy()])[criterion]
@@ -495,7 +620,9 @@ def _describe(row, name: str) -> str:
     return f"K={int(row['n_components'])}{kind} (mean {name} {row['mean']:.6g} over {n_seeds} seeds, std {std:.3g})"
 
 
-def choose_n_components(results: pd.DataFrame, criterion: str = "bic", rule: Optional[str] = None) -> Selection:
+def choose_n_components(
+    results: pd.DataFrame, criterion: str = "bic", rule: Optional[str] = None, include_degenerate: bool = False
+) -> Selection:
     """Choose the number of components (and the covariance type) from a :func:`sweep` table.
 
     Parameters
@@ -512,6 +639,9 @@ def choose_n_components(results: pd.DataFrame, criterion: str = "bic", rule: Opt
         one standard error of the minimum: it has not turned back up beyond the noise over seeds), where it falls
         back to ``"knee"`` and ``reason`` says so. With several covariance types the choice is over all
         (type, K) pairs; with ``"knee"``, the type whose curve is lowest at its knee.
+    include_degenerate : bool, default=False
+        Whether rows flagged ``degenerate`` by :func:`sweep` (a component collapsed onto a few points or onto
+        repeated values) may be chosen. Left out by default, as mclust leaves out singular fits.
 
     Returns
     -------
@@ -526,7 +656,7 @@ def choose_n_components(results: pd.DataFrame, criterion: str = "bic", rule: Opt
     check_choice("criterion", criterion, CRITERIA, owner)
     if rule is not None:
         check_choice("rule", rule, RULES, owner)
-    summary = _summarize(results, criterion, owner)
+    summary = _summarize(results, criterion, owner, include_degenerate)
     name = criterion.upper() if criterion != "inertia" else "inertia"
     label = {
         "bic": "BIC (scikit-learn sign, lower is better)",

@@ -18,6 +18,7 @@ from ._em import criteria, e_step, fit_em, initial_params, most_probable_compone
 from ._init import INIT_METHODS, initial_responsibilities
 from ._full import FullCovariance
 from ._registry import ALL_COVARIANCE_TYPES, get_structure, n_mixture_parameters
+from ._search import SearchStrategy, build_tree, search_em, start_responsibilities
 from ._tied import TiedCovariance
 from ._structure import FitData, MixtureParams
 from ._threads import one_thread
@@ -63,10 +64,19 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         Maximum number of EM iterations per initialisation.
     n_init : int, default=1
         Number of initialisations; the one with the best lower bound is kept.
-    init_params : {"kmeans", "ward", "k-means++", "random", "random_from_data"}, default="kmeans"
-        How the initial responsibilities are drawn (identical to scikit-learn), or ``"ward"``: Ward's
-        agglomerative clustering of the whitened data (mclust's hierarchical start for the EII model; no
-        randomness below 4000 samples).
+    init_params : {"kmeans", "k-means++", "random", "random_from_data", "ward", "kmeans-standardized", \
+            "hierarchical", "hierarchical-ward", "auto"}, default="kmeans"
+        How the initial responsibilities are drawn. scikit-learn's four are identical to scikit-learn;
+        ``"ward"``: Ward's agglomerative clustering of the whitened data (no randomness below 4000 samples);
+        ``"kmeans-standardized"`` runs KMeans on unit-variance columns; ``"hierarchical"`` cuts mclust's default
+        model-based hierarchical tree at K (``"hierarchical-ward"``: Ward's criterion); see
+        :mod:`gmmlab.mixture._init`. ``"auto"`` runs the em-EM search of :mod:`gmmlab.mixture._search` (19
+        starts of all the kinds above, 10 EM iterations each, the 8 best to convergence, the best 3 on to tol 1e-5,
+        the winner refined toward 1e-8, a degenerate optimum only when nothing else was found): each of the
+        ``n_init`` restarts is one whole search; ``n_iter_`` is then the final run's iterations, ``search_n_iter_``
+        all of the search's and ``search_start_`` the start that won. It usually finds better optima than
+        ``n_init=10`` in about its time (see ``benchmarks/RESULTS.md``, "Model search"); ``record_history`` is not
+        available with it.
     weights_init, means_init, precisions_init : array-like, default=None
         User-provided initial weights (K,), means (K, d) and precisions (layout of ``covariance_type``).
     random_state : int, RandomState instance or None, default=None
@@ -158,7 +168,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         check_float("reg_covar", self.reg_covar, 0.0, owner)
         check_int("max_iter", self.max_iter, 0, owner)
         check_int("n_init", self.n_init, 1, owner)
-        check_choice("init_params", self.init_params, tuple(INIT_METHODS), owner)
+        check_choice("init_params", self.init_params, tuple(INIT_METHODS) + ("auto",), owner)
+        if self.init_params == "auto" and self.record_history:
+            raise ValueError(
+                f"{owner}: record_history=True needs one EM path, but init_params='auto' runs many short ones; "
+                "use another init_params (e.g. 'kmeans') to record the history."
+            )
         check_int("verbose", self.verbose, 0, owner)
         check_int("verbose_interval", self.verbose_interval, 1, owner)
         check_int("history_max_cells", self.history_max_cells, 0, owner)
@@ -256,6 +271,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
             start_lower_bound = self.lower_bound_
 
+        if do_init and self.init_params == "auto" and not {"weights", "means", "precisions"} & inits.keys():
+            result = self._search(data, shift, X_centred, structure, random_state)
+            return self._store(result, structure, data, shift, None)
+
         history = None
         if self.record_history:
             history = History(model="gmm", objective_name="log_likelihood", covariance_type=self.covariance_type)
@@ -274,6 +293,29 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             verbose=self.verbose,
             verbose_interval=self.verbose_interval,
         )
+        return self._store(result, structure, data, shift, history)
+
+    def _search(self, data, shift, X_centred, structure, random_state):
+        """``init_params="auto"``: the em-EM search, ``n_init`` times from one random stream; the best is kept."""
+        strategy = SearchStrategy()
+        trees = build_tree(X_centred, strategy, random_state)
+        data_covariance = np.atleast_2d(np.cov(X_centred.T, bias=True))
+        best = None
+        for _ in range(self.n_init):
+            starts = start_responsibilities(X_centred, self.n_components, strategy, random_state, trees)
+            found = search_em(
+                data, shift, X_centred, structure, starts, strategy=strategy, tol=self.tol, max_iter=self.max_iter,
+                reg_covar=self.reg_covar, data_covariance=data_covariance,
+            )
+            rank = (found.degenerate, -found.result.lower_bound)
+            if best is None or rank < (best.degenerate, -best.result.lower_bound):
+                best = found
+        self.search_start_ = best.start
+        self.search_n_iter_ = best.n_iter
+        return best.result
+
+    def _store(self, result, structure, data, shift, history):
+        """Keep the fitted parameters of ``result`` and return the labels of the fit's samples."""
         if not result.converged and self.max_iter > 0:
             warnings.warn(
                 "Best performing initialization did not converge. Try different init parameters, or increase "

@@ -1,13 +1,24 @@
-"""Initial responsibilities of a Gaussian mixture, exactly as scikit-learn 1.9 computes them.
+"""Initial responsibilities of a Gaussian mixture.
 
-Each method consumes ``random_state`` (a :class:`numpy.random.RandomState`) the way scikit-learn does, so a fit
-with the same seed starts from the same point, and restarts draw from one shared stream.
+scikit-learn's four methods ("kmeans", "k-means++", "random", "random_from_data") are computed exactly as
+scikit-learn 1.9 computes them: each consumes ``random_state`` (a :class:`numpy.random.RandomState`) the way
+scikit-learn does, so a fit with the same seed starts from the same point, and restarts draw from one shared
+stream. gmmlab adds:
+
+- ``"kmeans-standardized"``: KMeans on the columns scaled to unit variance (labels used on the original data), so
+  that a feature with a large scale does not decide the partition alone;
+- ``"hierarchical"``: the cut at K of mclust's default model-based hierarchical tree (VVV criterion on the scaled
+  SVD coordinates, see :mod:`gmmlab.mixture._hierarchical`); ``"hierarchical-ward"``: the same with Ward's (EII)
+  criterion. The tree is deterministic: ``random_state`` only seeds its subsample when the data has more than
+  2000 rows, so restarts (``n_init > 1``) repeat the same start unless the data is subsampled.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn.cluster import KMeans, kmeans_plusplus
+
+from ._hierarchical import MAX_SAMPLES, cached_tree
 
 __all__ = ["INIT_METHODS", "initial_responsibilities"]
 
@@ -74,13 +85,34 @@ def _ward(X, n_components, random_state):
     return resp
 
 
+def _kmeans_standardized(X, n_components, random_state):
+    scale = X.std(axis=0)
+    scale[scale == 0] = 1.0  # a constant column stays as it is
+    return _kmeans((X - X.mean(axis=0)) / scale, n_components, random_state)
+
+
+def _hierarchical_start(model):
+    def start(X, n_components, random_state):
+        seed = None
+        if X.shape[0] > MAX_SAMPLES:  # the stream is consumed only when the tree needs a subsample
+            seed = int(random_state.randint(np.iinfo(np.int32).max))
+        tree = cached_tree(X, model, "SVD", MAX_SAMPLES, seed)
+        return tree.responsibilities(n_components, dtype=X.dtype)
+
+    return start
+
+
 INIT_METHODS = {
     "kmeans": _kmeans,
     "ward": _ward,
     "k-means++": _kmeans_plusplus,
     "random": _random,
     "random_from_data": _random_from_data,
+    "kmeans-standardized": _kmeans_standardized,
+    "hierarchical": _hierarchical_start("VVV"),
+    "hierarchical-ward": _hierarchical_start("EII"),
 }
+"""Name -> function(X, n_components, random_state) -> (n_samples, n_components) responsibilities."""
 
 
 def initial_responsibilities(X, n_components, init_params, random_state):
@@ -90,7 +122,8 @@ def initial_responsibilities(X, n_components, init_params, random_state):
     ----------
     X : ndarray of shape (n_samples, n_features)
     n_components : int
-    init_params : {"kmeans", "ward", "k-means++", "random", "random_from_data"}
+    init_params : str
+        A key of :data:`INIT_METHODS`.
     random_state : numpy.random.RandomState
         Consumed in place, as scikit-learn does.
     """

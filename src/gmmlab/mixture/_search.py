@@ -1,0 +1,285 @@
+"""The default model search: many starts, a few EM iterations each, the best few to convergence (em-EM).
+
+Biernacki, Celeux & Govaert (2003), "Choosing starting values for the EM algorithm for getting the highest
+likelihood in multivariate Gaussian mixture models", CSDA 41:561-575: a short EM from each of many starts ranks
+them far better than the starts themselves, and costs a fraction of running each to convergence. Here:
+
+1. **starts** (:data:`DEFAULT_STARTS`): the cut at K of mclust's model-based hierarchical tree (VVV criterion,
+   scaled SVD; and Ward's), KMeans on the standardised and on the raw columns, k-means++ and random data points
+   (scikit-learn's), several seeds of the random ones;
+2. **screening**: ``short_iter`` EM iterations from each start (stopping earlier below ``short_tol``);
+3. **continuation**: the ``n_keep`` best by log-likelihood run to convergence (``tol``, ``max_iter``), and the
+   hierarchical start whatever its rank (``always_continue``); when all of them end degenerate, the next ones in
+   the ranking continue until one does not; the ``n_polish`` best of them and the hierarchical start then go on to
+   ``continue_tol`` (1e-5: scikit-learn's 1e-3 stops on plateaus that EM leaves after more iterations);
+4. **choice**: the best by log-likelihood among the non-degenerate ones (:mod:`._degenerate`; a degenerate one only
+   when all are), **refined** to ``refine_tol`` (1e-8 on the mean log-likelihood per sample).
+
+All EM runs go through the engine's :func:`~._em.fit_em`. The defaults were chosen by measurement with
+``benchmarks/bench_selection.py`` (see ``benchmarks/RESULTS.md``, "Model search").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from ._degenerate import check_degenerate
+from ._em import fit_em, initial_params
+from ._hierarchical import MAX_SAMPLES, HierarchicalTree, hierarchical_tree
+from ._init import INIT_METHODS
+from ._structure import SingularCovarianceError
+
+__all__ = ["DEFAULT_STARTS", "SearchResult", "SearchStrategy", "build_tree", "search_em", "start_responsibilities"]
+
+DEFAULT_STARTS: tuple = (
+    ("hierarchical", 1),
+    ("hierarchical-ward", 1),
+    ("kmeans-standardized", 3),
+    ("kmeans", 8),
+    ("k-means++", 3),
+    ("random_from_data", 3),
+)
+"""(init name, number of seeds) of the default search; the hierarchical starts are deterministic."""
+
+
+@dataclass(frozen=True)
+class SearchStrategy:
+    """Settings of the em-EM search (see the module docstring).
+
+    Attributes
+    ----------
+    starts : tuple of (str, int)
+        Init names (keys of ``INIT_METHODS``) and how many seeds of each.
+    short_iter : int
+        EM iterations of the screening of every start.
+    short_tol : float
+        The screening of a start stops earlier when its lower bound changes less than this.
+    n_keep : int
+        Starts continued to convergence.
+    refine_tol : float
+        Tolerance of the final refinement of the winner (0: no refinement).
+    refine_max_iter : int
+        Iteration cap of the refinement. Measured on 7 benchmark data sets (252 cells): refining without a cap
+        (up to 500 iterations) cost about 20 % of the search's time and changed no cell's outcome against the
+        peers (the polish to ``continue_tol`` already did the work), so the refinement is capped at 20.
+    cross_types : bool
+        In a sweep over several covariance types, also start each type from the other types' solutions.
+    continue_tol : float
+        The ``n_polish`` best continued starts (and ``always_continue``) then go on to this tolerance (when it is
+        below the sweep's ``tol``). scikit-learn's 1e-3 on the mean
+        log-likelihood per sample stops EM on plateaus it would leave after more iterations; mclust's relative 1e-5
+        on the total is about 1e-5 per sample for unit-scale log-densities.
+    n_polish : int
+        How many of the continued starts go on to ``continue_tol``.
+    always_continue : tuple of str
+        Starts continued to convergence whatever their rank after screening (mclust's own start, the
+        hierarchical tree, can rank low after a few iterations and still end best).
+    """
+
+    starts: tuple = DEFAULT_STARTS
+    short_iter: int = 10
+    short_tol: float = 1e-4
+    n_keep: int = 8
+    refine_tol: float = 1e-8
+    refine_max_iter: int = 20
+    cross_types: bool = False
+    continue_tol: float = 1e-5
+    n_polish: int = 3
+    always_continue: tuple = ("hierarchical",)
+
+    def validate(self, owner: str) -> SearchStrategy:
+        """Raise a ValueError naming the bad setting; return self."""
+        if not self.starts:
+            raise ValueError(f"{owner}: the search needs at least one start.")
+        for entry in self.starts:
+            if not (isinstance(entry, tuple) and len(entry) == 2):
+                raise ValueError(f"{owner}: each start must be a pair (init name, number of seeds), got {entry!r}.")
+            name, count = entry
+            if name not in INIT_METHODS:
+                raise ValueError(
+                    f"{owner}: unknown start {name!r}; known starts are {', '.join(map(repr, INIT_METHODS))}."
+                )
+            if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
+                raise ValueError(f"{owner}: the number of seeds of start {name!r} must be an integer >= 1.")
+        for name, low in (("short_iter", 1), ("n_keep", 1), ("n_polish", 1), ("refine_max_iter", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                raise ValueError(f"{owner}: {name} must be an integer >= {low}, got {value!r}.")
+        for name in ("short_tol", "continue_tol", "refine_tol"):
+            value = getattr(self, name)
+            if not np.isfinite(value) or value < 0:
+                raise ValueError(f"{owner}: {name} must be a finite number >= 0, got {value!r}.")
+        return self
+
+    @property
+    def n_starts(self) -> int:
+        return int(sum(count for _, count in self.starts))
+
+
+@dataclass
+class SearchResult:
+    """The winner of a search and how it was found."""
+
+    result: object  # EMResult of the winner (caller's coordinates)
+    start: str  # the init name of the start that won
+    degenerate: bool
+    reason: str
+    n_iter: int  # all EM iterations of the search, every start included
+    candidates: list = field(default_factory=list)  # (start name, lower bound after screening)
+
+
+def build_tree(X_centred, strategy: SearchStrategy, random_state) -> dict | None:
+    """The hierarchical trees the strategy's starts need, grown once for every K (None when none)."""
+    models = {name: model for name, model in (("hierarchical", "VVV"), ("hierarchical-ward", "EII"))}
+    trees = {}
+    for name, _ in strategy.starts:
+        if name in models and name not in trees:
+            trees[name] = hierarchical_tree(X_centred, models[name], "SVD", MAX_SAMPLES, random_state)
+    return trees or None
+
+
+def start_responsibilities(X_centred, n_components: int, strategy: SearchStrategy, random_state, trees=None):
+    """Every start's initial responsibilities: a list of (init name, (n, K) array).
+
+    Hierarchical starts come from ``trees`` when given (one tree for every K); a start that cannot be made (a
+    tree with fewer distinct rows than K) is left out.
+    """
+    rng = check_random_state(random_state)
+    starts = []
+    for name, count in strategy.starts:
+        if trees is not None and name in trees:
+            tree: HierarchicalTree = trees[name]
+            if n_components <= tree.n_groups:
+                starts.append((name, tree.responsibilities(n_components, X_centred.dtype)))
+            continue
+        for _ in range(count):
+            try:
+                starts.append((name, INIT_METHODS[name](X_centred, n_components, rng)))
+            except ValueError:  # e.g. fewer distinct rows than K for a hierarchical start
+                continue
+    return starts
+
+
+def _partition_key(resp: np.ndarray) -> bytes:
+    """The same key for two starts that are the same partition up to the order of the components."""
+    labels = np.argmax(resp, axis=1)
+    covered = resp.max(axis=1) > 0
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    canonical = np.argsort(np.argsort(first))[inverse.ravel()]
+    hard = np.array_equal(resp.max(axis=1)[covered], np.ones(int(covered.sum()), dtype=resp.dtype))
+    if not hard:  # soft starts ("random") are never merged
+        return resp.tobytes()
+    return np.where(covered, canonical, -1).tobytes()
+
+
+def _verdict(structure, params, data, reg_covar, data_covariance):
+    n_components, n_features = params.means.shape
+    return check_degenerate(
+        params.weights, structure.full_covariances(params.covariances, n_components, n_features), data.n_samples,
+        data_covariance,
+        covariance_type=structure.name, reg_covar=reg_covar,
+    )
+
+
+def search_em(
+    data,
+    shift,
+    X_centred,
+    structure,
+    starts,
+    *,
+    strategy: SearchStrategy,
+    tol: float,
+    max_iter: int,
+    reg_covar: float,
+    data_covariance=None,
+) -> SearchResult:
+    """em-EM from ``starts`` (see :func:`start_responsibilities`) for one covariance structure.
+
+    ``data`` is the engine's :class:`~._structure.FitData` (centred by ``shift``), ``X_centred`` its (n, d) view.
+    Raises :class:`SingularCovarianceError` when every start fails.
+    """
+    if data_covariance is None:
+        data_covariance = np.cov(X_centred.T, bias=True).reshape(X_centred.shape[1], X_centred.shape[1])
+    run = {"reg_covar": reg_covar, "n_init": 1}
+    total_iter = 0
+    screened = []
+    seen = set()
+    for name, resp in starts:
+        # Identical partitions (every start at K = 1, KMeans on raw and standardised columns on clear clusters...)
+        # would run the same EM again.
+        key = _partition_key(resp)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            first = initial_params(structure, X_centred, resp, reg_covar)
+            short = fit_em(data, shift, lambda _, start=first: start, structure, tol=strategy.short_tol,
+                           max_iter=min(strategy.short_iter, max_iter), **run)
+        except SingularCovarianceError:
+            continue
+        total_iter += short.n_iter
+        if np.isfinite(short.lower_bound):
+            screened.append((short.lower_bound, name, short))
+    if not screened:
+        raise SingularCovarianceError("every start of the search ended with a singular covariance")
+    screened.sort(key=lambda item: -item[0])
+    finished = []
+    for rank, (_, name, short) in enumerate(screened):
+        # The n_keep best continue; further ones only while every continued one is degenerate.
+        if rank >= strategy.n_keep and name not in strategy.always_continue and any(
+            not verdict.degenerate for *_, verdict in finished
+        ):
+            continue
+        centred = short.params.shifted(-shift)
+        try:
+            if short.converged and strategy.short_tol <= tol:
+                result = short
+            else:
+                result = fit_em(data, shift, lambda _, start=centred: start, structure, tol=tol, max_iter=max_iter,
+                                **run)
+                total_iter += result.n_iter
+        except SingularCovarianceError:
+            continue
+        verdict = _verdict(structure, result.params, data, reg_covar, data_covariance)
+        finished.append((result.lower_bound, name, result, verdict))
+    if not finished:
+        raise SingularCovarianceError("every continued start of the search ended with a singular covariance")
+    # The best non-degenerate candidate; a degenerate one only when nothing else is left.
+    order = lambda item: (bool(item[3].degenerate), -item[0])
+    finished.sort(key=order)
+    if strategy.continue_tol < tol:
+        # The best few, and the always-continued starts, leave the plateaus a loose tol stops on.
+        polished = []
+        for rank, (lower_bound, name, result, verdict) in enumerate(finished):
+            if result.converged and (rank < strategy.n_polish or name in strategy.always_continue):
+                centred = result.params.shifted(-shift)
+                try:
+                    further = fit_em(data, shift, lambda _, start=centred: start, structure, tol=strategy.continue_tol,
+                                     max_iter=max_iter, **run)
+                    total_iter += further.n_iter
+                    # Converged at the sweep's tol already: a tighter tol not reached within max_iter is no failure.
+                    result, lower_bound = replace(further, converged=True), further.lower_bound
+                    verdict = _verdict(structure, result.params, data, reg_covar, data_covariance)
+                except SingularCovarianceError:
+                    pass
+            polished.append((lower_bound, name, result, verdict))
+        finished = sorted(polished, key=order)
+    _, name, best, verdict = finished[0]
+    if strategy.refine_tol > 0 and best.converged:  # polish a converged fit; never exceed a user's max_iter
+        centred = best.params.shifted(-shift)
+        try:
+            refined = fit_em(data, shift, lambda _, start=centred: start, structure, tol=strategy.refine_tol,
+                             max_iter=strategy.refine_max_iter, **run)
+            total_iter += refined.n_iter
+            refined = replace(refined, converged=True)  # the refinement is capped on purpose
+            refined_verdict = _verdict(structure, refined.params, data, reg_covar, data_covariance)
+            if verdict.degenerate or not refined_verdict.degenerate:
+                best, verdict = refined, refined_verdict
+        except SingularCovarianceError:
+            pass
+    candidates = [(n, float(lb)) for lb, n, _ in screened]
+    return SearchResult(best, name, bool(verdict.degenerate), verdict.reason, total_iter, candidates)
