@@ -17,6 +17,7 @@ __all__ = [
     "check_images",
     "check_n_jobs",
     "as_float_pixels",
+    "check_sample_weight",
 ]
 
 
@@ -228,3 +229,44 @@ def as_float_pixels(X: np.ndarray, dtype=np.float64) -> np.ndarray:
     if X.dtype.kind != "f":
         return X.astype(dtype)
     return X
+def check_sample_weight(sample_weight, n_samples: int, dtype, owner: str = "", n_components: int = 1):
+    """Sample weights as a float array of shape (n_samples,), or None (every sample weighs 1).
+
+    Weights must be finite and non-negative; at least ``n_components`` samples must weigh more than zero.
+    """
+    if sample_weight is None:
+        return None
+    prefix = f"{owner}: " if owner else ""
+    try:
+        weights = np.asarray(sample_weight, dtype=dtype)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{prefix}sample_weight must be numeric, got {type(sample_weight).__name__}. "
+            "Fix: pass a 1-D array of non-negative numbers, one per sample."
+        ) from None
+    if weights.ndim == 0:
+        weights = np.full(n_samples, weights, dtype=dtype)
+    if weights.shape != (n_samples,):
+        raise ValueError(
+            f"{prefix}sample_weight must have shape ({n_samples},), one weight per sample of X, got shape "
+            f"{weights.shape}. Fix: pass a 1-D array with as many weights as X has rows."
+        )
+    if not np.all(np.isfinite(weights)):
+        bad = int(np.flatnonzero(~np.isfinite(weights))[0])
+        raise ValueError(
+            f"{prefix}sample_weight contains NaN or infinity (first at index {bad}). "
+            "Fix: replace them with finite non-negative weights (0 ignores a sample)."
+        )
+    if np.any(weights < 0):
+        bad = int(np.flatnonzero(weights < 0)[0])
+        raise ValueError(
+            f"{prefix}sample_weight must be non-negative, got {weights[bad]!r} at index {bad}. "
+            "Fix: use weights >= 0 (0 ignores a sample)."
+        )
+    n_positive = int(np.count_nonzero(weights))
+    if n_positive < n_components:
+        raise ValueError(
+            f"{prefix}only {n_positive} samples have a positive sample_weight but n_components = {n_components}. "
+            "Fix: give at least n_components samples a weight > 0, or decrease n_components."
+        )
+    return weights

@@ -146,10 +146,17 @@ def m_step(structure: CovarianceStructure, stats: SufficientStatistics, state, r
 
 
 def em_iteration(structure, params: MixtureParams, data: FitData, reg_covar: float, scratch: Scratch,
-                 resp_out=None):
-    """One EM iteration: ``(lower_bound, new_params)``, the lower bound being that of ``params``."""
+                 resp_out=None, statistics=None):
+    """One EM iteration: ``(lower_bound, new_params)``, the lower bound being that of ``params``.
+
+    ``statistics(structure, state, n_components)``, when given, replaces the pass over ``data`` (a distributed
+    fit: every chunk's statistics, added up where the chunks live).
+    """
     state = structure.e_state(params)
-    stats = chunk_statistics(structure, state, data, params.means.shape[0], scratch, resp_out)
+    if statistics is None:
+        stats = chunk_statistics(structure, state, data, params.means.shape[0], scratch, resp_out)
+    else:
+        stats = statistics(structure, state, params.means.shape[0])
     lower_bound = stats.log_likelihood / stats.total_weight
     return lower_bound, m_step(structure, stats, state, reg_covar)
 
@@ -203,6 +210,7 @@ def fit_em(
     history_max_cells: int = 0,
     verbose: int = 0,
     verbose_interval: int = 10,
+    statistics: Optional[Callable] = None,
 ) -> EMResult:
     """Run EM from ``n_init`` initialisations and keep the one with the highest final lower bound.
 
@@ -222,6 +230,11 @@ def fit_em(
         ``warm_start``).
     history : History or None
         When given, every iteration of every restart is appended to it.
+    statistics : callable or None
+        ``statistics(structure, state, n_components)`` -> the :class:`SufficientStatistics` of the whole data
+        under an E-step ``state``. None: :func:`chunk_statistics` over ``data`` in this process. Given (a
+        data-parallel fit, see :mod:`._dask`), ``data`` is None: the history then keeps parameters and
+        objectives, never responsibilities.
 
     Notes
     -----
@@ -229,7 +242,8 @@ def fit_em(
     that iteration's M-step, and convergence is ``|change| < tol``. A history record instead stores the
     log-likelihood *of its own parameters*, which costs one extra E-step per restart when recording.
     """
-    structure.prepare(data)
+    if data is not None:
+        structure.prepare(data)
     scratch = Scratch()  # buffers reused by every iteration of every restart
     best = None
     with one_thread():  # see one_thread: a fit runs on one core
@@ -238,7 +252,7 @@ def fit_em(
                 data, shift, initialize(restart), structure, scratch, restart,
                 tol=tol, max_iter=max_iter, reg_covar=reg_covar, start_lower_bound=start_lower_bound,
                 history=history, history_max_cells=history_max_cells, verbose=verbose,
-                verbose_interval=verbose_interval,
+                verbose_interval=verbose_interval, statistics=statistics,
             )
             # scikit-learn's rule: a strictly better bound wins; while the best is still -inf the latest restart
             # wins. Bounds within rounding of each other are a tie (two restarts that found the same optimum with
@@ -253,23 +267,23 @@ def fit_em(
 
 
 def _run_restart(data, shift, params, structure, scratch, restart, *, tol, max_iter, reg_covar, start_lower_bound,
-                 history, history_max_cells, verbose, verbose_interval) -> EMResult:
+                 history, history_max_cells, verbose, verbose_interval, statistics=None) -> EMResult:
     """EM from ``params`` (restart number ``restart``), until ``|change| < tol`` or ``max_iter`` iterations."""
     if verbose:
         print(f"Initialization {restart}")
         restart_start = interval_start = time.time()
-    n_samples, n_components = data.n_samples, params.means.shape[0]
-    keep_assignments = n_samples * n_components <= history_max_cells
+    n_components = params.means.shape[0]
+    keep_assignments = statistics is None and data.n_samples * n_components <= history_max_cells
     resp_out = None
     if history is not None and keep_assignments:
-        resp_out = np.empty((n_components, n_samples), dtype=data.features.dtype)
+        resp_out = np.empty((n_components, data.n_samples), dtype=data.features.dtype)
     lower_bound = start_lower_bound
     lower_bounds = []
     converged = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
         previous = lower_bound
-        lower_bound, new_params = em_iteration(structure, params, data, reg_covar, scratch, resp_out)
+        lower_bound, new_params = em_iteration(structure, params, data, reg_covar, scratch, resp_out, statistics)
         if history is not None:
             resp = resp_out.T if keep_assignments else None
             _record(history, restart, n_iter - 1, params, shift, lower_bound, resp, keep_assignments)
@@ -287,8 +301,12 @@ def _run_restart(data, shift, params, structure, scratch, restart, *, tol, max_i
             converged = True
             break
     if history is not None:
-        log_prob_norm, resp = e_step(structure, params, data)
-        objective = np.average(log_prob_norm, weights=data.sample_weight)
+        if statistics is None:
+            log_prob_norm, resp = e_step(structure, params, data)
+            objective = np.average(log_prob_norm, weights=data.sample_weight)
+        else:  # the exact log-likelihood of the final parameters, from one more distributed pass
+            final = statistics(structure, structure.e_state(params), n_components)
+            objective, resp = final.log_likelihood / final.total_weight, None
         _record(history, restart, n_iter, params, shift, objective, resp, keep_assignments)
     if verbose:
         status = "converged" if converged else "did not converge"

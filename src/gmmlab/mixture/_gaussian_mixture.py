@@ -12,7 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_choice, check_data, check_float, check_int
+from .._validation import check_choice, check_data, check_float, check_int, check_sample_weight
 from ..history import History
 from ._em import criteria, e_step, fit_em, initial_params, most_probable_component
 from ._init import INIT_METHODS, initial_responsibilities
@@ -20,6 +20,7 @@ from ._full import FullCovariance
 from ._registry import ALL_COVARIANCE_TYPES, get_structure, n_mixture_parameters
 from ._search import SearchStrategy, build_tree, search_em, start_responsibilities
 from ._tied import TiedCovariance
+from ._memory import check_fit_memory
 from ._structure import FitData, MixtureParams
 from ._threads import one_thread
 
@@ -207,50 +208,79 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     # ------------------------------------------------------------------------------------------------ fitting
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Estimate the mixture by EM.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features), or dask.array.Array
+            A Dask array (row chunks) is fitted where its chunks live, data-parallel (see
+            :func:`gmmlab.mixture._dask.fit_dask`): only parameters and sufficient statistics travel.
         y : ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of every sample (None: all 1). A sample with integer weight w counts as w
+            repeated rows (the same fit); weight 0 ignores it. The KMeans initialisation, every E/M
+            statistic and the lower bound (a weighted mean) use them; ``n_iter_`` and the criteria too.
 
         Returns
         -------
         self : GaussianMixture
         """
-        self.fit_predict(X, y)
+        self.fit_predict(X, y, sample_weight=sample_weight)
         return self
 
-    def fit_predict(self, X, y=None):
+    def fit_predict(self, X, y=None, sample_weight=None):
         """Estimate the mixture by EM and return the component of every sample.
+
+        Parameters are those of :meth:`fit`.
 
         Returns
         -------
         labels : ndarray of shape (n_samples,)
+            A lazy dask array when ``X`` is one.
+
+        Raises
+        ------
+        gmmlab.mixture.InsufficientMemoryError
+            Before anything large is allocated, when the estimated peak of an in-memory fit exceeds the
+            available memory (the message names the estimate and the alternatives).
         """
+        if _is_dask_array(X) or _is_dask_array(sample_weight):
+            from ._dask import fit_dask  # dask is imported on this path only
+
+            return fit_dask(self, X, sample_weight)
         X = check_data(self, X, reset=True, ensure_min_samples=2)
         n_samples, n_features = X.shape
         inits = self._check_parameters(n_samples, n_features, X.dtype)
-        with one_thread():
-            return self._fit(X, inits)
-
-    def _fit(self, X, inits):
+        owner = type(self).__name__
+        sample_weight = check_sample_weight(sample_weight, n_samples, X.dtype, owner, self.n_components)
         structure = get_structure(self.covariance_type)
-        do_init = not (self.warm_start and hasattr(self, "converged_"))
-        n_init = self.n_init if do_init else 1
+        history_cells = 0
+        if self.record_history and n_samples * self.n_components <= self.history_max_cells:
+            history_cells = 2 * n_samples * self.n_components * (self.max_iter + 1) * self.n_init
+        check_fit_memory(structure, n_samples, n_features, self.n_components, X.dtype, owner, history_cells)
+        with one_thread():
+            return self._fit(X, inits, sample_weight)
+
+    def _fit(self, X, inits, sample_weight=None):
+        structure = get_structure(self.covariance_type)
         random_state = check_random_state(self.random_state)
-        shift = X.mean(axis=0)
+        do_init = not (self.warm_start and hasattr(self, "converged_"))
+        shift = X.mean(axis=0) if sample_weight is None else (sample_weight @ X) / sample_weight.sum()
         need_resp = do_init and not {"weights", "means", "precisions"} <= inits.keys()
+        weighted = {} if sample_weight is None else {"sample_weight": sample_weight}
         first_resp = None
         if need_resp and self.init_params == "kmeans":
             # KMeans centres its own copy of X, so the first start is drawn before the engine's centred copy
             # exists: the two copies never coexist in memory.
-            first_resp = initial_responsibilities(X, self.n_components, self.init_params, random_state)
-        data = FitData.from_samples(X, shift)
+            first_resp = initial_responsibilities(X, self.n_components, self.init_params, random_state, **weighted)
+        data = FitData.from_samples(X, shift, sample_weight)
         X_centred = data.samples()  # a (n, d) view: the engine keeps one centred copy of the data
 
-        if do_init:
+        if do_init and self.init_params == "auto" and not {"weights", "means", "precisions"} & inits.keys():
+            # The search's starts ignore sample weights; its EM runs use them (data carries them).
+            params = self._store(self._search(data, shift, X_centred, structure, random_state), structure, None)
+        else:
 
             def initialize(restart):
                 resp = None
@@ -259,21 +289,30 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 elif need_resp:
                     # On the centred data: a start must not depend on where the data sit (k-means++ distances
                     # lose every digit on data far from the origin).
-                    resp = initial_responsibilities(X_centred, self.n_components, self.init_params, random_state)
-                return self._initial_params(X_centred, shift, resp, inits, structure)
+                    resp = initial_responsibilities(X_centred, self.n_components, self.init_params, random_state,
+                                                    **weighted)
+                return self._initial_params(X_centred, shift, resp, inits, structure, sample_weight)
 
-            start_lower_bound = -np.inf
-        else:
+            params = self._run_em(structure, data, shift, initialize)
+        # A final E-step, so that fit_predict(X) always equals fit(X).predict(X).
+        return most_probable_component(structure, params.shifted(-shift), data)
+
+    def _run_em(self, structure, data, shift, initialize, statistics=None) -> MixtureParams:
+        """EM from ``initialize`` (or from the previous fit under ``warm_start``); sets the fitted attributes.
+
+        ``data`` is None when ``statistics`` (a distributed pass) is given. Returns the best parameters in the
+        caller's coordinates.
+        """
+        do_init = not (self.warm_start and hasattr(self, "converged_"))
+        n_init = self.n_init if do_init else 1
+        start_lower_bound = -np.inf
+        if not do_init:
             previous = MixtureParams(self.weights_, self.means_ - shift, self.covariances_, self.precisions_cholesky_)
 
             def initialize(restart):
                 return previous
 
             start_lower_bound = self.lower_bound_
-
-        if do_init and self.init_params == "auto" and not {"weights", "means", "precisions"} & inits.keys():
-            result = self._search(data, shift, X_centred, structure, random_state)
-            return self._store(result, structure, data, shift, None)
 
         history = None
         if self.record_history:
@@ -292,8 +331,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             history_max_cells=self.history_max_cells,
             verbose=self.verbose,
             verbose_interval=self.verbose_interval,
+            statistics=statistics,
         )
-        return self._store(result, structure, data, shift, history)
+        return self._store(result, structure, history)
 
     def _search(self, data, shift, X_centred, structure, random_state):
         """``init_params="auto"``: the em-EM search, ``n_init`` times from one random stream; the best is kept."""
@@ -314,8 +354,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.search_n_iter_ = best.n_iter
         return best.result
 
-    def _store(self, result, structure, data, shift, history):
-        """Keep the fitted parameters of ``result`` and return the labels of the fit's samples."""
+    def _store(self, result, structure, history):
+        """Keep the fitted parameters of ``result`` (and ``history``); return them (caller's coordinates)."""
         if not result.converged and self.max_iter > 0:
             warnings.warn(
                 "Best performing initialization did not converge. Try different init parameters, or increase "
@@ -337,14 +377,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.lower_bound_ = result.lower_bound
         self.lower_bounds_ = result.lower_bounds
         self.history_ = history
-        # A final E-step, so that fit_predict(X) always equals fit(X).predict(X).
-        return most_probable_component(structure, params.shifted(-shift), data)
+        return params
 
-    def _initial_params(self, X_centred, shift, resp, inits, structure):
+    def _initial_params(self, X_centred, shift, resp, inits, structure, sample_weight=None):
         """The starting parameters in centred coordinates: from ``resp`` (n, K), overridden by user inits."""
         weights = means = covariances = precisions_cholesky = None
         if resp is not None:
-            start = initial_params(structure, X_centred, resp, self.reg_covar)
+            start = initial_params(structure, X_centred, resp, self.reg_covar, sample_weight)
             weights, means, covariances, precisions_cholesky = start.weights, start.means, start.covariances, (
                 start.precisions_cholesky
             )
@@ -357,33 +396,56 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     # ------------------------------------------------------------------------------------------------ inference
 
-    def _fitted_data(self, X):
-        """(``X`` as the engine's centred data, the centred parameters, the structure), for the exact passes."""
+    def _fitted_params(self):
+        """(the centred parameters, their shift, the structure) of the fitted model."""
         check_is_fitted(self)
-        X = check_data(self, X, reset=False)
         shift = self.weights_ @ self.means_
         params = MixtureParams(self.weights_, self.means_ - shift, self.covariances_, self.precisions_cholesky_)
-        return FitData.from_samples(X, shift), params, get_structure(self.covariance_type)
+        return params, shift, get_structure(self.covariance_type)
+
+    def _fitted_data(self, X, sample_weight=None):
+        """(``X`` as the engine's centred data, the centred parameters, the structure), for the exact passes."""
+        params, shift, structure = self._fitted_params()
+        X = check_data(self, X, reset=False)
+        sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype, type(self).__name__)
+        return FitData.from_samples(X, shift, sample_weight), params, structure
 
     def _log_prob_and_resp(self, X):
         data, params, structure = self._fitted_data(X)
         return e_step(structure, params, data)
 
     def score_samples(self, X):
-        """Log-density of every sample under the mixture, shape (n_samples,)."""
+        """Log-density of every sample under the mixture, shape (n_samples,) (lazy for a dask array)."""
+        if _is_dask_array(X):
+            from ._dask import dask_score_samples
+
+            return dask_score_samples(self, X)
         return self._log_prob_and_resp(X)[0]
 
-    def score(self, X, y=None):
-        """Mean log-likelihood per sample of ``X`` (higher is better)."""
-        return float(self.score_samples(X).mean())
+    def score(self, X, y=None, sample_weight=None):
+        """Mean log-likelihood per sample of ``X`` (higher is better); weighted mean with ``sample_weight``."""
+        if sample_weight is None and not _is_dask_array(X):
+            return float(self.score_samples(X).mean())
+        return self._criteria(X, sample_weight)["log_likelihood"]
 
     def predict(self, X):
-        """The most probable component of every sample, shape (n_samples,)."""
+        """The most probable component of every sample, shape (n_samples,) (lazy for a dask array)."""
+        if _is_dask_array(X):
+            from ._dask import dask_predict
+
+            return dask_predict(self, X)
         data, params, structure = self._fitted_data(X)
         return most_probable_component(structure, params, data)
 
     def predict_proba(self, X):
-        """Posterior probability (responsibility) of every component for every sample, shape (n, K)."""
+        """Posterior probability (responsibility) of every component for every sample, shape (n, K).
+
+        Lazy for a dask array.
+        """
+        if _is_dask_array(X):
+            from ._dask import dask_predict_proba
+
+            return dask_predict_proba(self, X)
         return self._log_prob_and_resp(X)[1]
 
     def _n_parameters(self) -> int:
@@ -395,28 +457,40 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         check_is_fitted(self)
         return self._n_parameters()
 
-    def _criteria(self, X) -> dict:
-        data, params, structure = self._fitted_data(X)
+    def _criteria(self, X, sample_weight=None) -> dict:
+        if _is_dask_array(X) or _is_dask_array(sample_weight):
+            from ._dask import dask_criteria
+
+            return dask_criteria(self, X, sample_weight)
+        data, params, structure = self._fitted_data(X, sample_weight)
         return criteria(structure, params, data)
 
-    def bic(self, X) -> float:
+    def bic(self, X, sample_weight=None) -> float:
         """Bayesian information criterion, scikit-learn's sign: ``-2 log L + p ln n``; lower is better.
 
         R mclust reports the opposite sign (``2 log L - p ln n``, higher is better).
+
+        With ``sample_weight``, log L is the weighted sum ``sum_i w_i log p(x_i)`` and n is the total weight
+        ``sum_i w_i``: integer weights then give exactly the BIC of the data with every row repeated w_i times,
+        which is what a weight means here (a count of identical observations). Non-integer weights are read the
+        same way, as fractional counts: rescaling all weights by c rescales log L and n (so the BIC is not
+        invariant to it); normalise the weights to the number of observations they stand for (e.g. to sum to
+        the number of samples) when they are frequencies or importance weights.
         """
-        return self._criteria(X)["bic"]
+        return self._criteria(X, sample_weight)["bic"]
 
-    def aic(self, X) -> float:
-        """Akaike information criterion ``-2 log L + 2 p``; lower is better."""
-        return self._criteria(X)["aic"]
+    def aic(self, X, sample_weight=None) -> float:
+        """Akaike information criterion ``-2 log L + 2 p``; lower is better (weighted log L with weights)."""
+        return self._criteria(X, sample_weight)["aic"]
 
-    def icl(self, X) -> float:
+    def icl(self, X, sample_weight=None) -> float:
         """Integrated completed likelihood, BIC plus twice the entropy of the responsibilities; lower is better.
 
         ``ICL = BIC + 2 * sum_i sum_k -r_ik log r_ik`` (Biernacki, Celeux & Govaert 2000), the sign convention of
         :meth:`bic`. It penalises components that overlap, so it tends to pick fewer, better separated ones.
+        With ``sample_weight`` the entropy is weighted too (see :meth:`bic` for what n is).
         """
-        return self._criteria(X)["icl"]
+        return self._criteria(X, sample_weight)["icl"]
 
     def sample(self, n_samples: int = 1, random_state=None, component: Optional[int] = None):
         """Draw new samples from the fitted mixture (or from one of its components).
@@ -463,6 +537,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         y = np.concatenate(labels)
         order = rng.permutation(n_samples)
         return X[order], y[order]
+
+
+def _is_dask_array(value) -> bool:
+    """Whether ``value`` is a dask array, without importing dask (the core must not import it)."""
+    return type(value).__module__.startswith("dask.array")
 
 
 def _as_array(name, value, shape, dtype, owner):

@@ -23,14 +23,15 @@ from ._hierarchical import MAX_SAMPLES, cached_tree
 __all__ = ["INIT_METHODS", "initial_responsibilities"]
 
 
-def _kmeans(X, n_components, random_state):
-    labels = KMeans(n_clusters=n_components, n_init=1, random_state=random_state).fit(X).labels_
+def _kmeans(X, n_components, random_state, sample_weight=None):
+    kmeans = KMeans(n_clusters=n_components, n_init=1, random_state=random_state)
+    labels = kmeans.fit(X, sample_weight=sample_weight).labels_
     resp = np.zeros((X.shape[0], n_components), dtype=X.dtype)
     resp[np.arange(X.shape[0]), labels] = 1
     return resp
 
 
-def _random(X, n_components, random_state):
+def _random(X, n_components, random_state, sample_weight=None):
     resp = np.asarray(random_state.uniform(size=(X.shape[0], n_components)), dtype=X.dtype)
     resp /= resp.sum(axis=1)[:, np.newaxis]
     return resp
@@ -42,13 +43,16 @@ def _one_hot_rows(X, n_components, indices):
     return resp
 
 
-def _random_from_data(X, n_components, random_state):
-    indices = random_state.choice(X.shape[0], size=n_components, replace=False)
+def _random_from_data(X, n_components, random_state, sample_weight=None):
+    if sample_weight is None:
+        indices = random_state.choice(X.shape[0], size=n_components, replace=False)
+    else:  # only samples that weigh can start a component
+        indices = random_state.choice(np.flatnonzero(sample_weight), size=n_components, replace=False)
     return _one_hot_rows(X, n_components, indices)
 
 
-def _kmeans_plusplus(X, n_components, random_state):
-    _, indices = kmeans_plusplus(X, n_components, random_state=random_state)
+def _kmeans_plusplus(X, n_components, random_state, sample_weight=None):
+    _, indices = kmeans_plusplus(X, n_components, random_state=random_state, sample_weight=sample_weight)
     return _one_hot_rows(X, n_components, indices)
 
 
@@ -85,10 +89,10 @@ def _ward(X, n_components, random_state):
     return resp
 
 
-def _kmeans_standardized(X, n_components, random_state):
+def _kmeans_standardized(X, n_components, random_state, sample_weight=None):
     scale = X.std(axis=0)
     scale[scale == 0] = 1.0  # a constant column stays as it is
-    return _kmeans((X - X.mean(axis=0)) / scale, n_components, random_state)
+    return _kmeans((X - X.mean(axis=0)) / scale, n_components, random_state, sample_weight)
 
 
 def _hierarchical_start(model):
@@ -114,8 +118,12 @@ INIT_METHODS = {
 }
 """Name -> function(X, n_components, random_state) -> (n_samples, n_components) responsibilities."""
 
+# The methods that take ``sample_weight``; the others (the hierarchical trees, Ward) start from the rows unweighted
+# and the weights enter from the first M-step on.
+WEIGHTED_INIT_METHODS = frozenset({"kmeans", "k-means++", "random", "random_from_data", "kmeans-standardized"})
 
-def initial_responsibilities(X, n_components, init_params, random_state):
+
+def initial_responsibilities(X, n_components, init_params, random_state, sample_weight=None):
     """Initial responsibilities, shape (n_samples, n_components), for one restart.
 
     Parameters
@@ -126,5 +134,11 @@ def initial_responsibilities(X, n_components, init_params, random_state):
         A key of :data:`INIT_METHODS`.
     random_state : numpy.random.RandomState
         Consumed in place, as scikit-learn does.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Weighted KMeans and k-means++ (scikit-learn's); ``random_from_data`` draws only samples of positive
+        weight; ``random``, ``ward`` and the hierarchical starts ignore the weights (they enter the first
+        M-step). None: every sample weighs 1 and the draws are exactly scikit-learn's.
     """
-    return INIT_METHODS[init_params](X, n_components, random_state)
+    if sample_weight is None or init_params not in WEIGHTED_INIT_METHODS:
+        return INIT_METHODS[init_params](X, n_components, random_state)
+    return INIT_METHODS[init_params](X, n_components, random_state, sample_weight=sample_weight)
