@@ -34,6 +34,7 @@ from ._validation import (
     check_int,
     check_n_components_grid,
     check_n_jobs,
+    check_sample_weight,
 )
 from .mixture import (
     n_mixture_parameters as _n_params,
@@ -161,11 +162,13 @@ def _fit_gmm_shared_init(X, n_components: int, covariance_types: Sequence[str], 
         return _fit_gmm_search(X, n_components, covariance_types, random_state, params)
     rng = check_random_state(random_state)
     n_init = params["n_init"]
-    shift = X.mean(axis=0)
-    data = FitData.from_samples(X, shift)
+    weights = params.get("sample_weight")
+    shift = X.mean(axis=0) if weights is None else (weights @ X) / weights.sum()
+    data = FitData.from_samples(X, shift, weights)
     X_centred = data.samples()
     responsibilities = [
-        initial_responsibilities(X_centred, n_components, params["init_params"], rng) for _ in range(n_init)
+        initial_responsibilities(X_centred, n_components, params["init_params"], rng, sample_weight=weights)
+        for _ in range(n_init)
     ]
     data_covariance = np.atleast_2d(np.cov(X_centred.T, bias=True))
     init_seconds = (time.perf_counter() - start) / len(covariance_types)
@@ -178,7 +181,9 @@ def _fit_gmm_shared_init(X, n_components: int, covariance_types: Sequence[str], 
             result = fit_em(
                 data,
                 shift,
-                lambda restart: initial_params(structure, X_centred, responsibilities[restart], params["reg_covar"]),
+                lambda restart: initial_params(
+                    structure, X_centred, responsibilities[restart], params["reg_covar"], weights
+                ),
                 structure,
                 n_init=n_init,
                 tol=params["tol"],
@@ -229,8 +234,9 @@ def _fit_gmm_search(X, n_components: int, covariance_types: Sequence[str], rando
     strategy = params["strategy"]
     reg_covar = params["reg_covar"]
     rng = check_random_state(random_state)
-    shift = X.mean(axis=0)
-    data = FitData.from_samples(X, shift)
+    weights = params.get("sample_weight")  # the starts ignore them; every EM run of the search uses them
+    shift = X.mean(axis=0) if weights is None else (weights @ X) / weights.sum()
+    data = FitData.from_samples(X, shift, weights)
     X_centred = data.samples()
     starts = start_responsibilities(X_centred, n_components, strategy, rng, params.get("trees"))
     data_covariance = np.atleast_2d(np.cov(X_centred.T, bias=True))
@@ -272,7 +278,9 @@ def _fit_gmm_search(X, n_components: int, covariance_types: Sequence[str], rando
 
 def _fit_kmeans(X, n_components: int, random_state: int, params: dict):
     start = time.perf_counter()
-    kmeans = KMeans(n_clusters=n_components, random_state=random_state, **params).fit(X)
+    params = dict(params)
+    weights = params.pop("sample_weight", None)
+    kmeans = KMeans(n_clusters=n_components, random_state=random_state, **params).fit(X, sample_weight=weights)
     return [
         {
             "covariance_type": None,
@@ -359,6 +367,7 @@ def sweep(
     random_state: int = 0,
     scheduler_address: Optional[str] = None,
     strategy: Union[str, SearchStrategy] = "auto",
+    sample_weight=None,
     **estimator_params: Any,
 ) -> pd.DataFrame:
     """Fit a GMM (or KMeans) for every K x covariance type x seed and return one tidy row per fit.
@@ -397,6 +406,9 @@ def sweep(
         restarts from ``init_params``, exactly as ``GaussianMixture(...).fit``. A :class:`SearchStrategy` sets the
         search's starts and budgets. ``init_params`` and ``n_init`` other than their defaults need
         ``strategy="sklearn"``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weight of every sample, used by every fit (initialisation, EM and the criteria, whose n is
+        then the total weight; see :meth:`gmmlab.mixture.GaussianMixture.bic`) and by KMeans.
     **estimator_params
         For GMMs: ``tol``, ``reg_covar``, ``max_iter``, ``n_init``, ``init_params``; for KMeans: ``init``,
         ``n_init``, ``max_iter``, ``tol``, ``algorithm``. ``n_init`` defaults to 1: the seeds are the restarts.
@@ -464,6 +476,8 @@ def sweep(
             f"{owner}: scheduler_address={scheduler_address!r} needs backend='dask'; pass both to use that cluster."
         )
     params = _check_params(model, estimator_params, owner)
+    if sample_weight is not None:
+        params["sample_weight"] = check_sample_weight(sample_weight, X.shape[0], X.dtype, owner, max(grid))
     if model == "gmm" and search is not None:
         # One hierarchical tree serves every K and seed; it is grown once here and travels with the tasks.
         params = {**params, "strategy": search, "trees": build_tree(X - X.mean(axis=0), search, random_state)}

@@ -65,15 +65,18 @@ def _dask():
 
 
 def _client():
-    """The current dask.distributed Client, or None (dask's local scheduler)."""
+    """The dask.distributed Client dask would compute with now, or None (a local scheduler).
+
+    As dask decides: the current client unless ``dask.config.set(scheduler=...)`` says otherwise.
+    """
+    from dask.base import get_scheduler
+
+    client = getattr(get_scheduler(), "__self__", None)
     try:
-        from distributed import default_client
+        from distributed import Client
     except ImportError:  # pragma: no cover
         return None
-    try:
-        return default_client()
-    except ValueError:
-        return None
+    return client if isinstance(client, Client) else None
 
 
 # ---------------------------------------------------------------------------------------------------------
