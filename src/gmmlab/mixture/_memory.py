@@ -65,7 +65,7 @@ def estimate_fit_memory(structure, n_samples: int, n_features: int, n_components
 
 
 def _gib(n_bytes: float) -> str:
-    return f"{n_bytes / 2**30:.1f} GiB"
+    return f"{n_bytes / 2**30:.1f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.0f} MiB"
 
 
 def check_fit_memory(structure, n_samples: int, n_features: int, n_components: int, dtype, owner: str,
