@@ -196,3 +196,29 @@ def test_a_worker_killed_mid_fit_gives_the_same_model(monkeypatch):
         gm = GaussianMixture(**params).fit(da.from_array(X, chunks=200))
     assert len(calls) == 8
     _assert_same_fit(expected, gm)
+
+
+def test_cli_fits_a_zarr_store_and_a_npy_stack_on_a_local_cluster(tmp_path, capsys):
+    from gmmlab.cli import main
+    from gmmlab.persistence import load_model
+
+    X, _ = _data(8)
+    da.to_npy_stack(str(tmp_path / "stack"), da.from_array(X, chunks=250))
+    sources = [tmp_path / "stack"]
+    try:
+        import zarr  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        da.to_zarr(da.from_array(X, chunks=(250, 4)), str(tmp_path / "data.zarr"))
+        sources.append(tmp_path / "data.zarr")
+    reference = GaussianMixture(2, covariance_type="diag", random_state=0).fit(X)
+    for source in sources[-1:]:  # one LocalCluster start is enough (open_lazy is tested on both sources)
+        out = tmp_path / f"{source.name}.npz"
+        assert main(["fit", str(source), "--backend", "dask", "--k", "2", "--covariance", "diag", "--quiet",
+                     "--out", str(out)]) == 0
+        model, _, _ = load_model(out)
+        np.testing.assert_allclose(model.means_, reference.means_, rtol=1e-10)
+        assert f"{reference.score(X):.6g}" in capsys.readouterr().out
+    assert main(["fit", str(sources[0]), "--k", "2", "--out", str(tmp_path / "m.npz")]) == 2
+    assert "--backend dask" in capsys.readouterr().err

@@ -266,7 +266,8 @@ def check_sample_weight(sample_weight, n_samples: int, dtype, owner: str = "", n
     n_positive = int(np.count_nonzero(weights))
     if n_positive < n_components:
         raise ValueError(
-            f"{prefix}only {n_positive} samples have a positive sample_weight but n_components = {n_components}. "
-            "Fix: give at least n_components samples a weight > 0, or decrease n_components."
+            f"{prefix}only {n_positive} samples have a positive sample_weight (the others weigh zero) but "
+            f"n_components = {n_components}. Fix: give at least n_components samples a weight > 0, or decrease "
+            "n_components."
         )
     return weights

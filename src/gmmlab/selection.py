@@ -165,9 +165,10 @@ def _fit_gmm_shared_init(X, n_components: int, covariance_types: Sequence[str], 
     weights = params.get("sample_weight")
     shift = X.mean(axis=0) if weights is None else (weights @ X) / weights.sum()
     data = FitData.from_samples(X, shift, weights)
+    weighted = {} if weights is None else {"sample_weight": weights}
     X_centred = data.samples()
     responsibilities = [
-        initial_responsibilities(X_centred, n_components, params["init_params"], rng, sample_weight=weights)
+        initial_responsibilities(X_centred, n_components, params["init_params"], rng, **weighted)
         for _ in range(n_init)
     ]
     data_covariance = np.atleast_2d(np.cov(X_centred.T, bias=True))

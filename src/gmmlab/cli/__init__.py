@@ -125,31 +125,56 @@ def _cmd_fit(args) -> int:
     from gmmlab.persistence import save_model
 
     out = _check_out(args.out, (".npz",))
-    X, _ = load_data(args.data, args.data_dir)
-    if args.k > X.shape[0]:
-        raise UsageError(f"--k {args.k} exceeds the {X.shape[0]} samples of the data")
-    Z, pca = _project(X, args.pca)
-    if args.model == "mfa":
-        from gmmlab.mixture import MixtureOfFactorAnalyzers
+    if args.scheduler and args.backend != "dask":
+        raise UsageError("--scheduler needs --backend dask")
+    if args.backend == "dask":  # data-parallel EM: the data stays lazy, chunks are read where they are fitted
+        from gmmlab.mixture import _dask
 
-        if pca is not None:
-            raise UsageError("--model mfa fits the features themselves (e.g. pixels); drop --pca")
-        if not 0 <= args.n_factors < Z.shape[1]:
-            raise UsageError(f"--n-factors {args.n_factors} must lie in [0, {Z.shape[1] - 1}] (below the features)")
-        gm = MixtureOfFactorAnalyzers(args.k, n_factors=args.n_factors, noise=args.noise, n_init=args.n_init,
-                                      random_state=args.seed).fit(Z)
-        args.covariance = f"MFA (q={args.n_factors}, {args.noise} noise)"
+        if args.pca is not None or args.model == "mfa":
+            raise UsageError("--backend dask fits a GMM on the stored features: drop --pca (project the data before "
+                             "storing it) and --model mfa")
+        if _dask.is_lazy_source(args.data):
+            Z = _dask.open_lazy(args.data)
+        else:
+            import dask.array as da
+
+            Z = da.from_array(load_data(args.data, args.data_dir)[0])
+        pca = None
+        gm = GaussianMixture(n_components=args.k, covariance_type=args.covariance, n_init=args.n_init,
+                             random_state=args.seed)
+        scores = _dask.fit_on_cluster(gm, Z, args.scheduler)
     else:
-        gm = GaussianMixture(
-            n_components=args.k, covariance_type=args.covariance, n_init=args.n_init, random_state=args.seed
-        ).fit(Z)
+        if Path(args.data).suffix.lower() == ".zarr" or Path(args.data).is_dir():
+            raise UsageError(f"{args.data}: a Zarr store or .npy stack is read lazily; add --backend dask")
+        X, _ = load_data(args.data, args.data_dir)
+        if args.k > X.shape[0]:
+            raise UsageError(f"--k {args.k} exceeds the {X.shape[0]} samples of the data")
+        Z, pca = _project(X, args.pca)
+        if args.model == "mfa":
+            from gmmlab.mixture import MixtureOfFactorAnalyzers
+
+            if pca is not None:
+                raise UsageError("--model mfa fits the features themselves (e.g. pixels); drop --pca")
+            if not 0 <= args.n_factors < Z.shape[1]:
+                raise UsageError(
+                    f"--n-factors {args.n_factors} must lie in [0, {Z.shape[1] - 1}] (below the features)"
+                )
+            gm = MixtureOfFactorAnalyzers(args.k, n_factors=args.n_factors, noise=args.noise, n_init=args.n_init,
+                                          random_state=args.seed).fit(Z)
+            args.covariance = f"MFA (q={args.n_factors}, {args.noise} noise)"
+        else:
+            gm = GaussianMixture(
+                n_components=args.k, covariance_type=args.covariance, n_init=args.n_init, random_state=args.seed
+            ).fit(Z)
+        scores = {"log_likelihood": gm.score(Z), "bic": gm.bic(Z)}
     save_model(gm, out, pca=pca)
     space = f"{Z.shape[1]} principal components ({pca.explained_variance_ratio_.sum():.1%} of the variance)" \
         if pca is not None else f"{Z.shape[1]} features"
     print(
         f"Fitted a {args.covariance} GMM with K={args.k} on {Z.shape[0]} samples in {space}: "
         f"{'converged' if gm.converged_ else 'NOT converged'} after {gm.n_iter_} EM iterations, "
-        f"mean log-likelihood {gm.score(Z):.6g}, BIC {gm.bic(Z):.6g} (scikit-learn sign, lower is better)."
+        f"mean log-likelihood {scores['log_likelihood']:.6g}, BIC {scores['bic']:.6g} (scikit-learn sign, "
+        "lower is better)."
     )
     print(f"Saved to {out}")
     return 0
@@ -338,11 +363,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="fit one GMM and save it to a .npz file",
         description="Fit a Gaussian mixture with K components (optionally in a PCA space) and save it with "
         "gmmlab.persistence (arrays + JSON metadata, never pickle).",
-        epilog="Example:\n  gmmlab fit fashion-mnist:train:5000 --pca 3 --k 10 --covariance tied --out model.npz\n\n"
+        epilog="Example:\n  gmmlab fit fashion-mnist:train:5000 --pca 3 --k 10 --covariance tied --out model.npz\n"
+        "  gmmlab fit big.zarr --backend dask --k 10 --covariance diag --out model.npz\n\n"
         "DATA is " + _DATA_HELP + ".",
     )
-    p.add_argument("data", metavar="DATA", help="fashion-mnist[:train|test][:N], a .npy or a .csv file")
+    p.add_argument("data", metavar="DATA", help="fashion-mnist[:train|test][:N], a .npy or a .csv file; with "
+                   "--backend dask also a .zarr store or a .npy stack folder (read lazily)")
     p.add_argument("--k", type=_positive_int, required=True, metavar="K", help="number of components")
+    p.add_argument("--backend", choices=("dask",), help="data-parallel EM on a Dask cluster (data may exceed RAM)")
+    p.add_argument("--scheduler", metavar="ADDR", help="Dask scheduler address (default: a local cluster)")
     p.add_argument("--covariance", type=_covariance, default="full", metavar="TYPE",
                    help="one of " + ", ".join(_covariance_names()) + " (default: full)")
     p.add_argument("--pca", type=_pca, metavar="N", help="fit in N principal components (or a share such as 0.9)")

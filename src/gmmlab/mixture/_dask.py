@@ -319,9 +319,9 @@ def fit_dask(estimator, X, sample_weight=None, persist: Optional[bool] = None):
     def initialize(restart):
         resp = None
         if need_resp:
-            resp = initial_responsibilities(
-                sample, estimator.n_components, estimator.init_params, random_state, sample_weight=sample_weights
-            )
+            weighted = {} if sample_weights is None else {"sample_weight": sample_weights}
+            resp = initial_responsibilities(sample, estimator.n_components, estimator.init_params, random_state,
+                                            **weighted)
         return estimator._initial_params(sample, shift, resp, inits, structure, sample_weights)
 
     data = DistributedData(X, weights, shift, structure, persist)
@@ -431,3 +431,34 @@ def open_lazy(path, chunk_rows: Optional[int] = None):
     if chunk_rows is not None:
         X = X.rechunk({0: chunk_rows, 1: -1})
     return X
+
+
+def is_lazy_source(path) -> bool:
+    """Whether ``path`` names a Zarr store or a ``.npy`` stack folder (data :func:`open_lazy` reads)."""
+    from pathlib import Path
+
+    path = Path(path)
+    return path.suffix.lower() == ".zarr" or path.is_dir()
+
+
+def fit_on_cluster(estimator, X, scheduler_address: Optional[str] = None, n_workers: Optional[int] = None):
+    """Fit ``estimator`` to the dask array ``X`` on a cluster; returns the criteria of the fit on ``X``.
+
+    The cluster is the one at ``scheduler_address`` (its workers need gmmlab installed), or a LocalCluster of
+    ``n_workers`` single-threaded worker processes (default: one per core) started and closed here.
+    """
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    cluster = None
+    if scheduler_address is None:
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                               silence_logs=logging.ERROR)
+    try:
+        with Client(scheduler_address or cluster):
+            estimator.fit(X)
+            return dask_criteria(estimator, X)
+    finally:
+        if cluster is not None:
+            cluster.close()
