@@ -11,6 +11,7 @@ from ._em import EMResult, chunk_statistics, criteria, e_step, fit_em, initial_p
 from ._gaussian_mixture import GaussianMixture
 from ._mfa import MixtureOfFactorAnalyzers
 from ._init import INIT_METHODS, initial_responsibilities
+from ._memory import InsufficientMemoryError
 from ._parsimonious import mclust_bic
 from ._registry import (
     ALL_COVARIANCE_TYPES,
@@ -34,6 +35,7 @@ __all__ = [
     "FitData",
     "GaussianMixture",
     "MixtureOfFactorAnalyzers",
+    "InsufficientMemoryError",
     "MixtureParams",
     "SingularCovarianceError",
     "SufficientStatistics",
