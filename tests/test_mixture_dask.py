@@ -222,3 +222,25 @@ def test_cli_fits_a_zarr_store_and_a_npy_stack_on_a_local_cluster(tmp_path, caps
         assert f"{reference.score(X):.6g}" in capsys.readouterr().out
     assert main(["fit", str(sources[0]), "--k", "2", "--out", str(tmp_path / "m.npz")]) == 2
     assert "--backend dask" in capsys.readouterr().err
+
+
+def _die_on_a_worker(block):
+    """Kill the worker process that runs this task (a chunk whose reading always crashes its worker)."""
+    try:
+        distributed.get_worker()
+    except ValueError:
+        return block
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_workers_that_keep_dying_give_a_clear_error_not_a_hang():
+    """When the scheduler gives a task up (its workers keep dying), the fit fails saying so, and fits nothing."""
+    X, _ = _data(9)
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=logging.CRITICAL
+    ) as cluster, distributed.Client(cluster):
+        source = da.from_array(X, chunks=500).map_blocks(_die_on_a_worker, meta=np.empty((0, 0)))
+        gm = GaussianMixture(2)
+        with pytest.raises(RuntimeError, match="workers died .* No model was fitted"):
+            gm.fit(source)
+    assert not hasattr(gm, "means_")

@@ -194,9 +194,10 @@ def _compute(dask, *collections):
         return tuple(client.gather(futures))
     except KilledWorker as error:
         raise RuntimeError(
-            "A Dask worker died while computing the fit's sufficient statistics, and the scheduler gave the task "
-            f"up ({error}). No model was fitted. Likely cause: the worker ran out of memory (use smaller chunks, "
-            "a larger memory_limit or more workers) or was killed; fit again once the cluster is healthy."
+            "Dask workers died while computing a pass over the data of the fit, and the scheduler gave the task "
+            f"up ({error}). No model was fitted (the estimator keeps its previous state). Likely cause: a worker "
+            "ran out of memory (use smaller chunks, a larger memory_limit or more workers) or was killed; fit "
+            "again once the cluster is healthy."
         ) from None
 
 
