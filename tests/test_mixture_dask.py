@@ -244,3 +244,22 @@ def test_workers_that_keep_dying_give_a_clear_error_not_a_hang():
         with pytest.raises(RuntimeError, match="workers died .* No model was fitted"):
             gm.fit(source)
     assert not hasattr(gm, "means_")
+
+
+def test_restarts_warm_start_and_history_on_dask():
+    """n_init restarts, the history's objectives and a warm start behave as in memory."""
+    X, weights = _data(10)
+    params = dict(n_components=3, covariance_type="tied", random_state=0, n_init=2, record_history=True, tol=1e-8)
+    in_memory = GaussianMixture(**params).fit(X, sample_weight=weights)
+    with dask.config.set(scheduler="threads"):
+        on_dask = GaussianMixture(**params).fit(da.from_array(X, chunks=300), sample_weight=weights)
+        warm = GaussianMixture(3, warm_start=True, max_iter=2, tol=0.0, random_state=0)
+        warm.fit(da.from_array(X, chunks=300))
+        warm.fit(da.from_array(X, chunks=300))
+    _assert_same_fit(in_memory, on_dask)
+    objectives = [r.objective for r in on_dask.history_]
+    np.testing.assert_allclose(objectives, [r.objective for r in in_memory.history_], rtol=1e-10)
+    assert on_dask.history_.best_restart == in_memory.history_.best_restart
+    assert on_dask.history_[0].responsibilities is None  # the data never comes back to the client
+    once = GaussianMixture(3, max_iter=4, tol=0.0, random_state=0).fit(X)
+    np.testing.assert_allclose(warm.means_, once.means_, rtol=1e-10)
