@@ -103,7 +103,7 @@ def start_parameters(covariance_type):
 # gmmlab on Dask
 
 
-def cluster(n_workers, memory_limit="4GiB"):
+def cluster(n_workers, memory_limit="auto"):
     from distributed import LocalCluster
 
     return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, memory_limit=memory_limit,
@@ -143,6 +143,31 @@ def time_iterations(n_rows, covariance_type, n_workers, iterations):
         peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
     return statistics.median(times), persist_seconds, peak, log_likelihood
+
+
+def in_memory_iteration(n_rows, covariance_type, iterations):
+    """Seconds per EM iteration of the in-memory engine on one core, from the same start (the reference)."""
+    from gmmlab.mixture import FitData, GaussianMixture, get_structure
+    from gmmlab.mixture._em import em_iteration
+    from gmmlab.mixture._structure import Scratch
+    from gmmlab.mixture._threads import one_thread
+
+    X = np.concatenate([generate_chunk(i, size) for i, size in enumerate(_chunk_sizes(n_rows))])
+    structure = get_structure(covariance_type)
+    gm = GaussianMixture(N_COMPONENTS, covariance_type=covariance_type, **start_parameters(covariance_type))
+    inits = gm._check_parameters(*X.shape, X.dtype)
+    shift = X.mean(axis=0)
+    data = FitData.from_samples(X, shift)
+    del X
+    structure.prepare(data)
+    params = gm._initial_params(None, shift, None, inits, structure)
+    scratch, times = Scratch(), []
+    with one_thread():
+        for _ in range(iterations):
+            start = time.perf_counter()
+            _, params = em_iteration(structure, params, data, 1e-6, scratch)
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def gmmlab_converged(n_rows, n_workers, max_iter):
@@ -295,7 +320,8 @@ def main(argv=None):
     command = "benchmarks/bench_distributed.py " + " ".join(argv if argv is not None else sys.argv[1:])
     lines += [
         f"Measured {when} with `{command}` on {os.cpu_count()} logical cores shared with other users (load in the "
-        f"table), Python {platform.python_version()}. LocalCluster of W single-threaded worker processes; rows "
+        f"table), Python {platform.python_version()}. LocalCluster of W single-threaded worker processes (memory_limit "
+        "'auto': the machine's memory split between them); rows "
         f"generated chunk-wise on the workers ({CHUNK_ROWS:,} rows per chunk), so the client never holds the "
         "data. Time per EM iteration: median of the iterations, all chunks' statistics + tree reduction + M-step "
         "on the client, from the same start; persist: one-off time to generate, centre and keep the chunks on "
@@ -305,7 +331,10 @@ def main(argv=None):
         "mean log-lik. | load |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
+    references = []
     for covariance_type in types:
+        seconds = in_memory_iteration(sizes[0], covariance_type, args.iterations)
+        references.append(f"{covariance_type} {seconds:.2f} s")
         for n_rows in sizes:
             for n_workers in workers:
                 seconds, persist, peak, loglik = time_iterations(n_rows, covariance_type, n_workers,
@@ -314,6 +343,10 @@ def main(argv=None):
                         f"{seconds / n_rows * 1e6:.2f} | {persist:.1f} | {peak:.1f} | {loglik:.4f} | {_load()} |")
                 print(line, flush=True)
                 lines.append(line)
+    lines += ["", f"Reference, the in-memory engine in one process on one core, same start, {sizes[0] / 1e6:g}M rows: "
+              + ", ".join(references) + " per iteration (the difference to the 1-worker row is the Dask overhead: "
+              "tasks, scheduling, transfers of parameters and statistics)."]
+    print(lines[-1], flush=True)
     if args.spark_size:
         n_rows = rows(args.spark_size)
         n_workers = max(workers)
