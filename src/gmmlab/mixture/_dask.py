@@ -317,7 +317,19 @@ def fit_dask(estimator, X, sample_weight=None, persist: Optional[bool] = None):
         sample, sample_weights = _initial_sample(estimator, X, weights, random_state)
         sample -= shift
 
+    searched = None
+    if need_resp and estimator.init_params == "auto":
+        # The em-EM search runs in memory on the sample; its solution starts the data-parallel EM on all rows.
+        from sklearn.base import clone
+
+        probe = clone(estimator).set_params(warm_start=False, record_history=False, verbose=0)
+        probe.fit(sample + shift, sample_weight=sample_weights)
+        searched = estimator._initial_params(sample, shift, None, {"weights": probe.weights_, "means": probe.means_,
+                                             "precisions": probe.precisions_}, structure)
+
     def initialize(restart):
+        if searched is not None:
+            return searched
         resp = None
         if need_resp:
             weighted = {} if sample_weights is None else {"sample_weight": sample_weights}
