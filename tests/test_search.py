@@ -56,7 +56,7 @@ def test_choice_leaves_degenerate_rows_out_by_default():
     (SearchStrategy(short_tol=-1.0), "short_tol must be a finite number >= 0"),
 ])
 def test_bad_strategies_fail_before_any_fit(strategy, message, monkeypatch):
-    from gmmlab import selection
+    from gmmlab.selection import _sweep as selection
 
     monkeypatch.setattr(selection, "_run_task", lambda *a, **k: pytest.fail("a fit ran"))
     with pytest.raises(ValueError, match=message):

@@ -7,7 +7,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
-import gmmlab.selection as selection_module
+import gmmlab.selection._sweep as selection_module
 from gmmlab.data import make_preset
 from gmmlab.mixture import COVARIANCE_TYPES, GaussianMixture
 from gmmlab.plotting import plot_criterion, plot_elbow

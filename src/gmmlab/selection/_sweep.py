@@ -1,22 +1,9 @@
-"""Model selection: sweeps over K x covariance type x seeds, information criteria, and an automatic choice.
-
-:func:`sweep` fits every combination of a grid and returns one tidy row per fit; :func:`choose_n_components`
-turns the table into a :class:`Selection` (the chosen K, the covariance type, and the reason in plain words);
-:func:`gmmlab.pipeline.gmm_vs_gaussian_components` (the PCA + BIC study of the lab assignment, part 2a) builds on
-them. Nothing here draws: :mod:`gmmlab.plotting.selection` plots these tables.
-
-BIC, AIC and ICL use scikit-learn's sign: ``BIC = -2 log L + p ln n``, lower is better (R mclust reports the
-opposite sign, higher is better).
-
-Seeds: the ``s``-th seed of a sweep (``s = 0 .. n_seeds - 1``) fits with ``random_state = random_state + s``, so
-``GaussianMixture(n_components=K, covariance_type=t, random_state=row.random_state).fit(X)`` reproduces any row.
-"""
+"""The sweep: every (K, covariance type, seed) of a grid fitted, one tidy row per fit (see :mod:`gmmlab.selection`)."""
 
 from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass
 from typing import Any, Iterable, Optional, Sequence, Union
 
 import numpy as np
@@ -27,7 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from threadpoolctl import threadpool_limits
 
-from ._validation import (
+from .._validation import (
     check_choice,
     check_covariance_types,
     check_float,
@@ -36,7 +23,7 @@ from ._validation import (
     check_n_jobs,
     check_sample_weight,
 )
-from .mixture import (
+from ..mixture import (
     n_mixture_parameters as _n_params,
     INIT_METHODS,
     FitData,
@@ -48,17 +35,10 @@ from .mixture import (
     initial_params,
     initial_responsibilities,
 )
-from .mixture._degenerate import check_degenerate
-from .mixture._search import SearchStrategy, build_tree, search_em, start_responsibilities
+from ..mixture._degenerate import check_degenerate
+from ..mixture._search import SearchStrategy, build_tree, search_em, start_responsibilities
 
-__all__ = [
-    "COLUMNS",
-    "CRITERIA",
-    "RULES",
-    "Selection",
-    "choose_n_components",
-    "sweep",
-]
+__all__ = ["BACKENDS", "COLUMNS", "MODELS", "STRATEGIES", "sweep"]
 
 COLUMNS: tuple[str, ...] = (
     "model",
@@ -80,12 +60,6 @@ COLUMNS: tuple[str, ...] = (
 )
 """Columns of a :func:`sweep` table, in order; ``fit_seconds`` (last) is the only one that is not reproducible."""
 
-CRITERIA: tuple[str, ...] = ("bic", "aic", "icl", "inertia")
-"""Criteria :func:`choose_n_components` knows; all of them are lower-is-better."""
-
-RULES: tuple[str, ...] = ("min", "one_se", "knee")
-"""Selection rules of :func:`choose_n_components`."""
-
 MODELS: tuple[str, ...] = ("gmm", "kmeans")
 STRATEGIES: tuple[str, ...] = ("auto", "sklearn")
 """Search strategies of a GMM sweep: the em-EM search (default) or scikit-learn's restarts from ``init_params``."""
@@ -95,13 +69,6 @@ BACKENDS: tuple[Optional[str], ...] = (None, "dask")
 _GMM_PARAMS = {"tol": 1e-3, "reg_covar": 1e-6, "max_iter": 100, "n_init": 1, "init_params": "kmeans"}
 _KMEANS_PARAMS = {"init": "k-means++", "n_init": 1, "max_iter": 300, "tol": 1e-4, "algorithm": "lloyd"}
 
-CRITERION_LABELS = {
-    "bic": "BIC (lower is better, scikit-learn sign)",
-    "aic": "AIC (lower is better, scikit-learn sign)",
-    "icl": "ICL (lower is better, BIC's scikit-learn sign)",
-    "inertia": "Inertia (within-cluster sum of squares, lower is better)",
-}
-"""Axis labels and plain names of the criteria, with their sign convention."""
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -444,6 +411,7 @@ def sweep(
     Examples
     --------
     >>> from gmmlab.data import make_preset
+    >>> from gmmlab.selection import choose_n_components
     >>> X = make_preset("blobs4", random_state=0).X
     >>> results = sweep(X, range(1, 7), ("full", "tied"), n_seeds=2, n_jobs=1, progress=False)
     >>> len(results), choose_n_components(results).n_components
@@ -529,243 +497,3 @@ def sweep(
     return results
 
 
-# ---------------------------------------------------------------------------------------------------------
-# choosing K
-
-
-@dataclass(frozen=True, eq=False)
-class Selection:
-    """The K chosen from a sweep, and why.
-
-    Attributes
-    ----------
-    n_components : int
-        The chosen number of components (or clusters).
-    covariance_type : str or None
-        The chosen covariance type (None for KMeans).
-    criterion : str
-        ``"bic"``, ``"aic"``, ``"icl"`` or ``"inertia"`` (all lower-is-better; BIC with scikit-learn's sign).
-    rule : str
-        The rule that made the choice: ``"min"``, ``"one_se"`` or ``"knee"`` (the default rule may fall back
-        from ``"min"`` to ``"knee"``; ``reason`` then says so).
-    reason : str
-        One or two plain sentences with the numbers behind the choice.
-    summary : pandas.DataFrame
-        Per (covariance_type, n_components): ``mean``, ``std`` and ``se`` of the criterion over seeds and
-        ``n_seeds`` (failed fits excluded).
-    """
-
-    n_components: int
-    covariance_type: Optional[str]
-    criterion: str
-    rule: str
-    reason: str
-    summary: pd.DataFrame
-
-    def __str__(self) -> str:
-        return self.reason
-
-
-def _summarize(results, criterion: str, owner: str, include_degenerate: bool = True) -> pd.DataFrame:
-    if not isinstance(results, pd.DataFrame):
-        raise TypeError(f"{owner}: results must be the DataFrame returned by sweep, got {type(results).__name__}.")
-    missing = [c for c in ("n_components", "covariance_type") if c not in results.columns]
-    if missing:
-        raise ValueError(f"{owner}: results lacks the column(s) {missing}; pass the table returned by sweep.")
-    present = [c for c in CRITERIA if c in results.columns and results[c].notna().any()]
-    if criterion not in present:
-        hint = " (KMeans sweeps have only 'inertia'; GMM sweeps have 'bic', 'aic' and 'icl')"
-        raise ValueError(
-            f"{owner}: criterion {criterion!r} has no values in this table; it has {present or 'none'}{hint}."
-        )
-    rows = results[results[criterion].notna()]
-    if not include_degenerate and "degenerate" in rows.columns:
-        kept = rows[~rows["degenerate"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
-        if kept.empty:
-            raise ValueError(
-                f"{owner}: every fit in this table is degenerate (a collapsed component); pass "
-                "include_degenerate=True to choose among them anyway, or sweep fewer components."
-            )
-        rows = kept
-    # Covariance types keep their order of appearance; KMeans rows (no type) group together as one curve.
-    type_code, type_names = pd.factorize(rows["covariance_type"], use_na_sentinel=False)
-    grouped = rows.groupby([type_code, rows["n_components"].to_numpy()])[criterion]
-    summary = grouped.agg(mean="mean", std="std", n_seeds="count")
-    codes, ks = (summary.index.get_level_values(i).to_numpy() for i in (0, 1))
-    summary = summary.reset_index(drop=True)
-    summary.insert(0, "covariance_type", [None if pd.isna(type_names[c]) else str(type_names[c]) for c in codes])
-    summary.insert(1, "n_components", ks.astype(int))
-    summary["std"] = summary["std"].fillna(0.0)  # one seed: no spread to measure
-    summary["se"] = summary["std"] / np.sqrt(summary["n_seeds"])
-    return summary[["covariance_type", "n_components", "mean", "std", "se", "n_seeds"]]
-
-
-def _knee(curve: pd.DataFrame) -> Optional[int]:
-    """The knee of one decreasing convex curve (kneed's Kneedle), or None when it has none (or only at its first K)."""
-    if len(curve) < 3:
-        return None
-    from kneed import KneeLocator
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # kneed warns when it finds no knee; None says the same
-        knee = KneeLocator(
-            curve["n_components"].to_numpy(), curve["mean"].to_numpy(), curve="convex", direction="decreasing"
-        ).knee
-    # A "knee" at the smallest K swept has no steep part before it: Kneedle returns it on noisy or nearly
-    # straight curves, and choosing it would mean "fewer components than anything tried is best".
-    if knee is None or knee == curve["n_components"].iloc[0]:
-        return None
-    return int(knee)
-
-
-def _same_type(summary: pd.DataFrame, covariance_type) -> pd.Series:
-    """Rows of the summary for one covariance type (None: the KMeans rows)."""
-    if pd.isna(covariance_type):
-        return summary["covariance_type"].isna()
-    return summary["covariance_type"] == covariance_type
-
-
-def _describe(row, name: str) -> str:
-    """``K=4 with tied covariances (mean BIC 6764.38 over 3 seeds, std 0.52)``."""
-    kind = "" if pd.isna(row["covariance_type"]) else f" with {row['covariance_type']} covariances"
-    n_seeds = int(row["n_seeds"])
-    if n_seeds == 1:
-        return f"K={int(row['n_components'])}{kind} ({name} {row['mean']:.6g}, one seed)"
-    std = row["std"] if row["std"] > 1e-9 * max(1.0, abs(row["mean"])) else 0.0  # round-off is no spread
-    return f"K={int(row['n_components'])}{kind} (mean {name} {row['mean']:.6g} over {n_seeds} seeds, std {std:.3g})"
-
-
-def choose_n_components(
-    results: pd.DataFrame, criterion: str = "bic", rule: Optional[str] = None, include_degenerate: bool = False
-) -> Selection:
-    """Choose the number of components (and the covariance type) from a :func:`sweep` table.
-
-    Parameters
-    ----------
-    results : pandas.DataFrame
-        The table returned by :func:`sweep` (rows may be filtered, e.g. to one covariance type).
-    criterion : {"bic", "aic", "icl", "inertia"}, default="bic"
-        Lower is better for all of them (BIC with scikit-learn's sign). ``"inertia"`` needs a KMeans sweep.
-    rule : {"min", "one_se", "knee"} or None, default=None
-        ``"min"``: the lowest mean over seeds. ``"one_se"``: the smallest K whose mean is within one standard
-        error (over seeds) of the lowest. ``"knee"``: the knee of the mean curve (kneed's Kneedle, convex and
-        decreasing), for curves that keep decreasing. None: ``"knee"`` for inertia; otherwise ``"min"``, unless
-        the curve is still decreasing at the largest K swept (its minimum is there, or the value there is within
-        one standard error of the minimum: it has not turned back up beyond the noise over seeds), where it falls
-        back to ``"knee"`` and ``reason`` says so. With several covariance types the choice is over all
-        (type, K) pairs; with ``"knee"``, the type whose curve is lowest at its knee.
-    include_degenerate : bool, default=False
-        Whether rows flagged ``degenerate`` by :func:`sweep` (a component collapsed onto a few points or onto
-        repeated values) may be chosen. Left out by default, as mclust leaves out singular fits.
-
-    Returns
-    -------
-    Selection
-
-    Raises
-    ------
-    ValueError
-        If the criterion has no values in ``results`` or the rule is unknown.
-    """
-    owner = "choose_n_components"
-    check_choice("criterion", criterion, CRITERIA, owner)
-    if rule is not None:
-        check_choice("rule", rule, RULES, owner)
-    summary = _summarize(results, criterion, owner, include_degenerate)
-    name = criterion.upper() if criterion != "inertia" else "inertia"
-    label = {
-        "bic": "BIC (scikit-learn sign, lower is better)",
-        "aic": "AIC (scikit-learn sign, lower is better)",
-        "icl": "ICL (BIC's scikit-learn sign, lower is better)",
-        "inertia": "KMeans inertia",
-    }[criterion]
-
-    def selection(row, applied, reason):
-        covariance_type = None if pd.isna(row["covariance_type"]) else str(row["covariance_type"])
-        return Selection(int(row["n_components"]), covariance_type, criterion, applied, reason, summary)
-
-    def knee_choice():
-        """The knee rule's row: the knee of each covariance type's curve; the type lowest at its knee wins."""
-        candidates = []
-        for _, curve in summary.groupby(pd.factorize(summary["covariance_type"], use_na_sentinel=False)[0]):
-            knee = _knee(curve)
-            if knee is not None:
-                candidates.append(curve[curve["n_components"] == knee].iloc[0])
-        if not candidates:
-            return None
-        return min(candidates, key=lambda r: r["mean"])
-
-    best = summary.loc[summary["mean"].idxmin()]  # idxmin keeps the first, i.e. the smallest K, on ties
-    threshold = best["mean"] + best["se"]
-    within_one_se = summary[summary["mean"] <= threshold].sort_values(["n_components", "mean"], kind="stable").iloc[0]
-    if rule is None:
-        rule = "knee" if criterion == "inertia" else "min"
-        curve = summary[_same_type(summary, best["covariance_type"])]
-        last = curve.iloc[-1]
-        # "Still decreasing": the curve has not turned back up by the end of the grid, beyond the noise over seeds.
-        if rule == "min" and len(curve) >= 3 and last["mean"] - best["mean"] <= max(best["se"], last["se"]):
-            if best.name == last.name:
-                at_end = (
-                    f"{label} is lowest at the largest K swept, {_describe(best, name)}: the curve is still decreasing"
-                )
-            else:
-                at_end = (
-                    f"{label} has not turned back up by the largest K swept: its lowest value, "
-                    f"{_describe(best, name)}, and {_describe(last, name)} are within one standard error"
-                )
-            knee = knee_choice()
-            if knee is None:
-                return selection(
-                    best, "min", f"{at_end}, and kneed finds no knee in it; sweep larger K before trusting this choice."
-                )
-            return selection(
-                knee,
-                "knee",
-                f"{at_end}, so the minimum only marks the end of the grid. The knee of the curve (kneed's Kneedle) "
-                f"is at {_describe(knee, name)}, after which more components improve it much less.",
-            )
-
-    if rule == "min":
-        others = summary[summary.index != best.name]
-        reason = f"{label} is lowest at {_describe(best, name)}"
-        runner = others.loc[others["mean"].idxmin()] if len(others) else None
-        if runner is not None:
-            reason += f"; the next best is {_describe(runner, name)}"
-        if within_one_se["n_components"] < best["n_components"]:
-            smaller = f"K={int(within_one_se['n_components'])}"
-            if runner is None or runner.name != within_one_se.name:
-                smaller = _describe(within_one_se, name)
-            reason += f". {smaller} is within one standard error of it (the one_se rule would choose it)"
-        return selection(best, "min", reason + ".")
-
-    if rule == "one_se":
-        note = "" if best["n_seeds"] > 1 else " (one seed: the standard error is 0, so this is the minimum)"
-        return selection(
-            within_one_se,
-            "one_se",
-            f"{label} is lowest at {_describe(best, name)}; the smallest K within one standard error of it "
-            f"(se {best['se']:.4g}, threshold {threshold:.6g}) is {_describe(within_one_se, name)}{note}.",
-        )
-
-    knee = knee_choice()
-    if knee is None:
-        raise ValueError(
-            f"{owner}: kneed finds no knee in the {name} curve (it needs at least 3 values of K and a decreasing, "
-            "convex curve); use rule='min' or sweep a wider range of K."
-        )
-    return selection(
-        knee,
-        "knee",
-        f"The knee of the {label} curve (kneed's Kneedle: where it stops dropping steeply) is at "
-        f"{_describe(knee, name)}; the lowest value, {_describe(best, name)}, is only reached with more components.",
-    )
-
-
-def __getattr__(name: str):
-    # The assignment's study plots, so it lives a layer above (gmmlab.pipeline); this keeps the old import working
-    # without making selection depend on plotting.
-    if name in ("gmm_vs_gaussian_components", "ComponentStudy"):
-        from . import pipeline
-
-        return getattr(pipeline, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
