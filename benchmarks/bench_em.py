@@ -127,8 +127,9 @@ def run_gmmlab(workload: Workload, X, n_components, n_jobs=-1):
     if workload.sweep:
         from gmmlab.selection import sweep
 
+        # strategy="sklearn": scikit-learn's KMeans start, the path whose BIC and n_iter_ must equal the loop's.
         table = sweep(X, n_components=n_components, covariance_types=workload.covariance_types, n_seeds=1,
-                      n_jobs=n_jobs, progress=False, random_state=0)
+                      strategy="sklearn", n_jobs=n_jobs, progress=False, random_state=0)
         return {(t, int(k)): (float(b), int(i)) for t, k, b, i in
                 zip(table.covariance_type, table.n_components, table.bic, table.n_iter)}
     from gmmlab.mixture import GaussianMixture
