@@ -141,6 +141,14 @@ def test_results_hold_the_numbers_behind_the_figures(built):
     real = metrics.iloc[2]
     assert real["ndb_over_k"] <= metrics["ndb_over_k"].min()  # real images are the best a generator can do
     assert 0.0 <= metrics["precision"].min() and metrics["recall"].max() <= 1.0
+
+    # The pixel-space MFA next to the two PCA-GMMs, on one bits/dim scale (8-bit images: between 0 and 8 for any
+    # sensible density, and finite for all three).
+    mfa = pd.DataFrame(results["part2"]["mfa"]["table"])
+    assert len(mfa) == 3 and mfa["model"].iloc[2].startswith("MFA")
+    assert np.all(np.isfinite(mfa["test_bits_per_dim"])) and mfa["test_bits_per_dim"].max() < 16
+    assert 0.0 <= mfa["ndb_over_k"].min() and mfa["ndb_over_k"].max() <= 1.0
+    assert "2h. Beyond the assignment" in page
     assert results["summary"] and all(isinstance(v, str) for v in results["summary"].values())
 
 

@@ -25,7 +25,7 @@ import numpy as np
 from ._context import ReportContext, _Sizes
 from ._html import _jsonable, _render, _write
 from ._part1 import _evolution, _kmeans_vs_gmm, _mclust_models, _robustness, _synthetic_data, _synthetic_selection
-from ._part2 import _fashion_3d, _fashion_data, _fashion_high, _fashion_metrics, _fashion_pca3
+from ._part2 import _fashion_3d, _fashion_data, _fashion_high, _fashion_metrics, _fashion_pca3, _pixel_space_mfa
 
 __all__ = ["build_report"]
 
@@ -41,6 +41,7 @@ _STEPS: tuple[tuple[str, Callable[[ReportContext], None]], ...] = (
     ("more PCs", _fashion_high),
     ("3D view", _fashion_3d),
     ("quality metrics", _fashion_metrics),
+    ("pixel-space MFA", _pixel_space_mfa),
 )
 
 def build_report(

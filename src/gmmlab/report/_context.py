@@ -39,6 +39,9 @@ class _Sizes:
     n_grid: int  # images in a sample grid
     n_per_component: int
     n_jobs: int  # joblib workers for sweeps and the robustness study (1: no process start-up, for tiny runs)
+    mfa_images: int = 20000  # training images the pixel-space MFA is fitted on
+    mfa_components: int = 50
+    mfa_factors: int = 8
 
     @classmethod
     def for_mode(cls, fast: bool) -> "_Sizes":
@@ -48,7 +51,7 @@ class _Sizes:
                 k_synthetic=range(1, 7), synthetic_seeds=1, n_train=3000, n_test=1000, subsample_size=1000,
                 k_fashion=range(1, 9), fashion_seeds=1, high_variance=0.8, k_fashion_high=range(1, 7),
                 high_covariances=("tied",), n_eval_samples=1000, n_bins=20, n_grid=36, n_per_component=6,
-                n_jobs=1,
+                n_jobs=1, mfa_images=1000, mfa_components=4, mfa_factors=3,
             )
         return cls(
             n_synthetic=None, robustness_runs=50, robustness_covariances=("full", "tied", "diag", "spherical"),
