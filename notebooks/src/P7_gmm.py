@@ -113,8 +113,9 @@ def _cite(text):
 
 
 def num(value, decimals=3):
-    """A number with a decimal comma: num(0.9749) -> '0,975'."""
-    return _cite(f"{value:.{decimals}f}".replace(".", ","))
+    """A number with a decimal comma: num(0.9749) -> '0,975' (and never '-0')."""
+    text = f"{value:.{decimals}f}"
+    return _cite((text[1:] if text.startswith("-") and float(text) == 0 else text).replace(".", ","))
 
 
 def pct(share, decimals=1):
@@ -162,7 +163,8 @@ def plotly_gmm_results_3d(generator, images, labels, max_points=3000, title=None
 
     Shown interactive, together with a PNG from SNAPSHOT_CAMERA for static readers; returns the plotly figure.
     """
-    figure = plot_gmm_3d(generator, generator.transform(images), labels=labels, max_points=max_points,
+    # One ellipsoid per component (2 standard deviations) keeps the figure light when K is large.
+    figure = plot_gmm_3d(generator, generator.transform(images), labels=labels, max_points=max_points, n_std=(2,),
                          class_names=CLASES, lang="es")
     if title is not None:
         figure.update_layout(title_text=title)
@@ -416,8 +418,14 @@ gain_train = float(candidates_table.loc[K_BIC, "log-verosimilitud media (submues
                    - candidates_table.loc[K_KNEE, "log-verosimilitud media (submuestra)"])
 tv_gap = float(candidates_table.loc[K_BIC, "variación total de clases frente a uniforme"]
                - candidates_table.loc[K_KNEE, "variación total de clases frente a uniforme"])
-# The simpler model is kept when the extra components buy little on unseen images (under 0.1 nats per image).
-prefer_simple = K_BIC != K_KNEE and gain_test < 0.1
+# How much of the test-set gain of the BIC-minimum model (over a single Gaussian) the knee model already has.
+single_b = GMMImageGenerator(n_pca_components=3, n_components=1, covariance_type="tied", subsample_size=None,
+                             random_state=SEED).fit(X_sub, y_sub)
+gain_total = float(candidates_table.loc[K_BIC, "log-verosimilitud media (test)"] - single_b.score(X_test))
+captured = 1.0 - gain_test / gain_total if gain_total > 0 else 1.0
+# The goal here is generating images: the simpler model is kept unless the extra components make the samples cover
+# the classes clearly better (their distance to the uniform class mix drops by more than 0.02).
+prefer_simple = K_BIC != K_KNEE and tv_gap > -0.02
 K_B = K_KNEE if prefer_simple or K_BIC == K_KNEE else K_BIC
 edge_b = K_BIC == max(K_EXTRA_3)
 respuesta((
@@ -435,21 +443,28 @@ respuesta((
     f"{num(penalty_per_component(3, SUBSAMPLE), 0)} unidades, que casi cualquier mejora de la verosimilitud compensa "
     f"con {SUBSAMPLE} imágenes.\n\n"
     f"La curva, eso sí, cae deprisa hasta K≈{K_KNEE} ({num(drop_before, 0)} unidades por componente de media desde "
-    f"K=1) y despacio después: es el **codo** que marca la regla de Kneedle. Pero el codo es impreciso: en K={K_KNEE} "
-    f"la desviación del BIC entre semillas es {num(spread_at_knee, 0)}, "
-    f"{'del mismo orden que' if spread_at_knee > 0.3 * drop_at_knee else 'bastante menor que'} la bajada que lo "
-    f"marca ({num(drop_at_knee, 0)}). El BIC no dice que K={K_KNEE} sea mejor; la cuestión es si las "
+    f"K=1) y despacio después: es el **codo** que marca la regla de Kneedle. "
+    + (f"Pero el codo es impreciso: en K={K_KNEE} la desviación del BIC entre semillas es {num(spread_at_knee, 0)}, "
+       f"del mismo orden que la bajada que lo marca ({num(drop_at_knee, 0)}). "
+       if spread_at_knee > 0.3 * drop_at_knee else
+       f"El codo es estable entre inicializaciones: en K={K_KNEE} la desviación del BIC entre semillas es "
+       f"{num(spread_at_knee, 0)}, mucho menor que la bajada que lo marca ({num(drop_at_knee, 0)}). ")
+    + f"El BIC no dice que K={K_KNEE} sea mejor; la cuestión es si las "
     f"{K_BIC - K_KNEE} componentes extra sirven para algo. Lo comprobamos directamente: las muestras con K={K_KNEE} y "
     f"con K={K_BIC} (figuras) son del mismo tipo, siluetas borrosas de prendas; la log-verosimilitud media de las "
-    f"imágenes de test sube {num(gain_test, 3)} nats por imagen ({num(gain_train, 3)} en la propia submuestra) y la "
-    f"distancia del reparto de clases de las muestras al uniforme cambia {num(tv_gap, 3)}. "
+    f"imágenes de test sube {num(gain_test, 3)} nats por imagen ({num(gain_train, 3)} en la propia submuestra), "
+    f"mientras que de una sola gaussiana a K={K_BIC} sube {num(gain_total, 3)}: con K={K_KNEE} ya se consigue el "
+    f"{pct(captured, 0)} de la mejora en test de K={K_BIC}, con el {pct(K_KNEE / K_BIC, 0)} de sus componentes. Y lo "
+    f"que se genera no mejora: la distancia del reparto de clases de las muestras al reparto uniforme de los datos "
+    f"es {num(candidates_table.loc[K_KNEE, 'variación total de clases frente a uniforme'], 3)} con K={K_KNEE} y "
+    f"{num(candidates_table.loc[K_BIC, 'variación total de clases frente a uniforme'], 3)} con K={K_BIC}. "
     + (f"Las componentes extra modelan estructura fina real de la densidad en 3 dimensiones (por eso el BIC las "
        f"premia con {SUBSAMPLE} imágenes), pero no cambian las imágenes que se generan, limitadas por la PCA de 3 "
-       f"componentes. Elegimos por tanto el modelo más simple, **K={K_B}**: da el mismo resultado visible con "
+       f"componentes. Elegimos por tanto el modelo más simple, **K={K_B}**: da el mismo tipo de imágenes con "
        f"{K_BIC - K_KNEE} componentes menos, y es del orden de las {len(CLASES)} clases de prendas (aunque en 3 "
        f"dimensiones varias clases se solapan y no cabe esperar una componente por clase)."
        if prefer_simple else
-       f"La mejora en test es apreciable, así que nos quedamos con el mínimo del BIC, **K={K_B}**.")
+       f"Las componentes extra sí mejoran las muestras, así que nos quedamos con el mínimo del BIC, **K={K_B}**.")
     + f" El {pct(converged_b, 0)} de los {len(study_b.results)} ajustes del barrido convergió."
 ))
 
@@ -540,7 +555,7 @@ respuesta((
     f"reconstruidas conservan texturas o bordes. El clasificador de referencia (exactitud {num(classifier_accuracy, 3)} "
     f"en test) etiqueta las muestras sobre todo como {top_b.index[0]} ({pct(top_b.iloc[0], 1)}), "
     f"{top_b.index[1]} ({pct(top_b.iloc[1], 1)}) y {top_b.index[2]} ({pct(top_b.iloc[2], 1)}), y apenas como "
-    f"{top_b.index[-1]} ({pct(top_b.iloc[-1], 1)}), lejos del 10% por clase de los datos reales: en 3 dimensiones "
+    f"{top_b.index[-1]} ({pct(top_b.iloc[-1], 1)}), lejos del {pct(UNIFORM, 0)} por clase de los datos reales: en 3 dimensiones "
     f"algunas clases no se distinguen."
 ))
 
@@ -613,9 +628,10 @@ respuesta((
 # > e) Visualiza en 3D el GMM ajustado empleando la función plotly_gmm_results_3d definida al inicio del notebook.
 # > ¿En qué espacio se está representando el ajuste?
 #
-# `plot_gmm_3d` es la `plotly_gmm_results_3d` del enunciado: dibuja las imágenes de la submuestra como puntos
-# (coloreados por su clase real) y cada componente como elipsoides a 1 y 2 desviaciones típicas. La figura es
-# interactiva (girar, ampliar, ocultar clases en la leyenda).
+# `plotly_gmm_results_3d` (definida al inicio) dibuja las imágenes de la submuestra como puntos (coloreados por su
+# clase real) y cada componente como un elipsoide a 2 desviaciones típicas. En JupyterLab la figura es interactiva
+# (girar, ampliar, ocultar clases en la leyenda); en una lectura estática se ve una imagen fija desde un ángulo en
+# el que PC1 y PC2 separan bien las clases.
 
 # %%
 Z_b = gen_b.transform(X_sub)
@@ -654,9 +670,9 @@ respuesta((
 # > Gaussianas (con gmm_vs_gaussian_components) en una celda a parte, sin código adicional.
 #
 # **¿Cuántas componentes principales?** Miramos la varianza explicada acumulada de la PCA completa de la misma
-# submuestra y nos quedamos con las que conservan el 80% (un compromiso habitual: la curva ya se aplana y la
+# submuestra y nos quedamos con las que conservan el 80 % (un compromiso habitual: la curva ya se aplana y la
 # dimensión sigue siendo manejable para un GMM con pocos miles de imágenes). Como comparación barremos también el
-# número de componentes que conserva el 90%.
+# número de componentes que conserva el 90 %.
 
 # %%
 pca_all = PCA(svd_solver="covariance_eigh").fit(X_sub.reshape(len(X_sub), -1).astype(np.float64))
@@ -673,7 +689,7 @@ ax.set(xscale="log", xlabel="Componentes principales (escala log)", ylabel="Vari
        title=f"PCA de la submuestra de {len(X_sub)} imágenes")
 ax.grid(alpha=0.3)
 plt.show()
-print(f"{pct(VARIANCE_TARGET, 0)} de la varianza: {N_PCS_F} PCs; 90%: {N_PCS_90} PCs")
+print(f"{pct(VARIANCE_TARGET, 0)} de la varianza: {N_PCS_F} PCs; 90 %: {N_PCS_90} PCs")
 
 # %% [markdown]
 # Barrido con el mismo criterio que en b) (covarianza *tied*, mismo rango de K, mismas semillas) en el espacio de
@@ -683,7 +699,7 @@ print(f"{pct(VARIANCE_TARGET, 0)} de la varianza: {N_PCS_F} PCs; 90%: {N_PCS_90}
 study_f = gmm_vs_gaussian_components(X_train, N_PCS_F, SUBSAMPLE, "tied", K_RANGE, random_state=SEED, n_seeds=N_SEEDS, n_jobs=-1)
 
 # %% [markdown]
-# Y, como comparación, con las componentes que conservan el 90%:
+# Y, como comparación, con las componentes que conservan el 90 %:
 
 # %%
 study_f90 = gmm_vs_gaussian_components(X_train, N_PCS_90, SUBSAMPLE, "tied", K_RANGE, random_state=SEED, n_seeds=N_SEEDS, n_jobs=-1)
@@ -1010,19 +1026,21 @@ respuesta((
 # > 2. Al igual que antes, muestrea la distribución para generar imágenes nuevas, y visualiza el ajuste del GMM en el
 # > espacio correspondiente a las 3 componentes más principales. Compara el ajuste de los datos.
 #
-# Para cada tipo ajustamos el GMM con su K elegido en g1, en 3 PCs (donde la vista 3D muestra el ajuste completo) y
+# Para cada tipo ajustamos el GMM con el K que da en g1 el mismo criterio que en b) (el del codo si allí elegimos el
+# modelo más simple), en 3 PCs (donde la vista 3D muestra el ajuste completo) y
 # en `N_PCS_F` PCs (donde las muestras tienen detalle). Comparamos también la log-verosimilitud media de las imágenes
 # de **test** (en el espacio PCA: comparable entre modelos con la misma PCA).
 
 # %%
+K_COLUMN_G = "K elegido" if prefer_simple else "K del mínimo"  # the criterion of b)
 gens_3d, gens_f = {}, {}
 for covariance_type in COV_TYPES:
     gens_3d[covariance_type] = GMMImageGenerator(
-        n_pca_components=3, n_components=int(choice(3, covariance_type)), covariance_type=covariance_type,
+        n_pca_components=3, n_components=int(choice(3, covariance_type, K_COLUMN_G)), covariance_type=covariance_type,
         subsample_size=None, random_state=SEED,
     ).fit(X_sub, y_sub)
     gens_f[covariance_type] = GMMImageGenerator(
-        n_pca_components=N_PCS_F, n_components=int(choice(N_PCS_F, covariance_type)), covariance_type=covariance_type,
+        n_pca_components=N_PCS_F, n_components=int(choice(N_PCS_F, covariance_type, K_COLUMN_G)), covariance_type=covariance_type,
         subsample_size=None, random_state=SEED,
     ).fit(X_sub, y_sub)
 
@@ -1150,7 +1168,7 @@ respuesta((
     f"codo {', '.join(f'{int(k)} (n={n})' for n, k in k_rule_g3.items())}; es decir, {trend_text}. "
     + (f"Pero con n={', '.join(str(n) for n in edge_g3)} el mínimo está en el último K barrido "
        f"({K_RANGE.stop - 1}): ahí la curva aún no ha vuelto a subir y el verdadero mínimo puede estar más lejos, "
-       f"así que esos mínimos no sirven para medir una tendencia. "
+       f"así que {'ese mínimo no sirve' if len(edge_g3) == 1 else 'esos mínimos no sirven'} para medir una tendencia. "
        if edge_g3 else "")
     + ("Lo que la evidencia permite afirmar es, por tanto, limitado: "
        + ("el K del mínimo crece con n, como predice la teoría"
@@ -1347,7 +1365,7 @@ respuesta((
     f"- **b)** Con 3 PCs ({pct(explained_b.sum(), 1)} de la varianza), {SUBSAMPLE} imágenes y covarianza *tied*, "
     f"el BIC sigue bajando hasta K={K_BIC}: una componente *tied* cuesta solo {3 + 1} parámetros. "
     + (f"Elegimos el modelo más simple del codo, **K={K_B}**, porque las componentes extra no cambian las muestras "
-       f"y apenas mejoran la log-verosimilitud de test ({num(gain_test, 3)} nats por imagen).\n"
+       f"y K={K_KNEE} ya consigue el {pct(captured, 0)} de la mejora en test de K={K_BIC}.\n"
        if prefer_simple else f"Elegimos el mínimo del BIC, **K={K_B}**.\n")
     + f"- **c)** Las muestras, decodificadas con la PCA inversa, son siluetas borrosas de prendas: 3 PCs no guardan "
     f"detalle (error de reconstrucción {num(error_b, 4)} por píxel), y no son copias del entrenamiento (distancia "

@@ -117,8 +117,9 @@ def _cite(text):
 
 
 def num(value, decimals=3):
-    """A number with a decimal comma: num(0.9749) -> '0,975'."""
-    return _cite(f"{value:.{decimals}f}".replace(".", ","))
+    """A number with a decimal comma: num(0.9749) -> '0,975' (and never '-0')."""
+    text = f"{value:.{decimals}f}"
+    return _cite((text[1:] if text.startswith("-") and float(text) == 0 else text).replace(".", ","))
 
 
 def pct(share, decimals=1):
@@ -956,11 +957,7 @@ params_control = (
 control_params = int(params_control[by_bic_control.covariance_type])
 control_min_params = int(params_control.min())
 control_params_text = ", ".join(f"`{t}` {int(p)}" for t, p in params_control.items())
-knee_text = (
-    f"El codo acierta K en `{SCENE}`, pero eso no arregla KMeans: con el K verdadero su partición sigue siendo mala"
-    if knee.n_components == K_TRUE
-    else f"El codo no da el número verdadero en `{SCENE}` y, además, con el K verdadero la partición de KMeans es mala"
-)
+
 more_components = bool((misspecified["K of minimum BIC"] > by_bic.n_components).all())
 # How sharp the inertia elbow is, from the drop-ratio table itself.
 ratios = drops["drop / next drop"].dropna()
@@ -969,6 +966,13 @@ elbow_clear = bool(ratios.max() >= 2 * ratios.drop(sharpest).max())
 ratios_control = drops_control["drop / next drop"].dropna()
 sharpest_control = int(ratios_control.idxmax())
 ratio_text = ", ".join(f"K={int(k)}: {num(v, 2)}" for k, v in ratios.loc[:min(6, ratios.index.max())].items())
+if elbow_clear and sharpest == K_TRUE:
+    knee_text = f"El codo acierta K en `{SCENE}`, pero eso no arregla KMeans: con el K verdadero su partición sigue siendo mala"
+elif knee.n_components == K_TRUE:
+    knee_text = (f"Que Kneedle marque K={knee.n_components}, el número verdadero, no lo respalda la forma de la curva; y "
+                 f"en cualquier caso, con el K verdadero la partición de KMeans es mala")
+else:
+    knee_text = f"La inercia no da el número verdadero en `{SCENE}` y, además, con el K verdadero la partición de KMeans es mala"
 # The flat steps of the control scene's BIC curves.
 step_tied = bic_table_control.loc[3, "tied"] - bic_table_control.loc[2, "tied"] if 3 in bic_table_control.index else np.nan
 step_spherical = bic_table_control.loc[2, "spherical"] - bic_table_control.loc[1, "spherical"]
@@ -992,7 +996,7 @@ respuesta((
     f"no si los grupos son los correctos.\n\n"
     f"*GMM (BIC, convenio de scikit-learn: menor es mejor).* En `{SCENE}`, el BIC medio sobre {N_SEEDS} semillas es "
     f"mínimo en K={by_bic.n_components} con covarianzas `{by_bic.covariance_type}` (BIC "
-    f"{num(bic_k[by_bic.n_components], 1)}); con un componente más sube {num(bic_margin_up, 1)} y con uno menos "
+    f"{num(bic_k[by_bic.n_components], 1)}); con una componente más sube {num(bic_margin_up, 1)} y con uno menos "
     f"{num(bic_margin_down, 1)}. "
     f"{'Es un mínimo claro (diferencias de BIC mayores que 10 se consideran evidencia muy fuerte, Kass y Raftery 1995)' if min(bic_margin_up, bic_margin_down) > 10 else 'Es un mínimo poco marcado'}: "
     f"más componentes apenas mejoran la verosimilitud y la penalización $p \\ln n$ crece. El ICL coincide"
