@@ -206,7 +206,8 @@ def bic_table(study):
     """Mean BIC over seeds per K, its spread and the drop from the previous K."""
     table = study.selection.summary.set_index("n_components")[["mean", "std", "n_seeds"]].copy()
     table["drop"] = -table["mean"].diff()
-    return table.rename(columns={"mean": "BIC (media)", "std": "desv.", "n_seeds": "semillas", "drop": "mejora"})
+    return table.rename(columns={"mean": "BIC (media)", "std": "desv.", "n_seeds": "semillas", "drop": "mejora"}
+                        ).rename_axis("K")
 
 
 def minimum_of(study):
@@ -314,7 +315,7 @@ demo_same = (
 )
 print(f"Misma submuestra, misma PCA y mismo BIC que la versión de la biblioteca: {'sí' if demo_same else 'no'}")
 demo_study.results[["n_components", "covariance_type", "seed", "bic", "log_likelihood", "n_params", "converged"]].rename(
-    columns={"n_components": "K", "covariance_type": "covarianza", "seed": "semilla", "log_likelihood":
+    columns={"n_components": "K", "covariance_type": "covarianza", "seed": "semilla", "bic": "BIC", "log_likelihood":
              "log-verosimilitud", "n_params": "parámetros", "converged": "convergió"})
 
 # %%
