@@ -598,7 +598,7 @@ pd.DataFrame({"dispersión (RMS a la media)": [spread_mixture, spread_pure, spre
 # %%
 def top_classes(row, n=3):
     shares = row[class_cols].astype(float).sort_values(ascending=False)
-    return ", ".join(f"{name} {pct(share, 0)}" for name, share in shares.iloc[:n].items() if share > 0)
+    return ", ".join(f"{name} {pct(share, 0)}" for name, share in shares.iloc[:n].items() if share >= 0.005)
 
 
 homogeneous = spread_pure < spread_mixture
