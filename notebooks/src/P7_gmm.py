@@ -46,16 +46,15 @@ from gmmlab.config import fast_mode
 from gmmlab.data import FASHION_MNIST_CLASSES, load_fashion_mnist
 from gmmlab.generative import GMMImageGenerator
 from gmmlab.plotting import image_grid, plot_component_samples, plot_criterion, plot_gmm_3d
-from gmmlab.plotting.snapshot import figure_png, show_figure
+from gmmlab.plotting.snapshot import show_figure, use_compact_png
 from gmmlab.selection import choose_n_components, sweep
 
 FAST = fast_mode()
 SEED = 0
 pio.renderers.default = "plotly_mimetype"  # the front-end brings plotly.js; show_figure adds a PNG for static readers
+get_ipython().run_line_magic("matplotlib", "inline")  # figures inline even if MPLBACKEND says otherwise
 plt.rcParams["figure.dpi"] = 64
-# Small PNGs: the notebook stays light enough to read on GitHub.
-get_ipython().run_line_magic(
-    "config", "InlineBackend.print_figure_kwargs = {'bbox_inches': 'tight', 'pil_kwargs': {'optimize': True}}")
+use_compact_png()  # figures as palette PNGs: the notebook stays light enough to read on GitHub
 pd.set_option("display.precision", 3)
 # The sweeps report non-converged fits in their 'converged' column; the answers count them instead.
 warnings.filterwarnings("ignore", category=ConvergenceWarning)

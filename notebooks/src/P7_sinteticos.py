@@ -54,7 +54,7 @@ from gmmlab.plotting import (
     plot_kmeans,
     plot_robustness,
 )
-from gmmlab.plotting.snapshot import show_figure, show_widget
+from gmmlab.plotting.snapshot import show_figure, show_widget, use_compact_png
 from gmmlab.robustness import init_robustness, summarize_robustness
 from gmmlab.selection import choose_n_components, sweep
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
@@ -78,8 +78,7 @@ np.random.seed(SEED)
 pd.set_option("display.precision", 4)
 pd.set_option("display.width", 160)
 plt.rcParams["figure.dpi"] = 64
-# Small PNGs: the notebook stays light enough to read on GitHub.
-get_ipython().run_line_magic("config", "InlineBackend.print_figure_kwargs = {'bbox_inches': 'tight', 'pil_kwargs': {'optimize': True}}")
+use_compact_png()  # figures as palette PNGs: the notebook stays light enough to read on GitHub
 notebook_start = time.perf_counter()
 print(f"FAST={FAST}: {N_SAMPLES} puntos en la escena principal, {N_RUNS} ejecuciones por configuración, "
       f"K de {min(K_GRID)} a {max(K_GRID)}")

@@ -125,7 +125,8 @@ def plot_component_samples(
             dominant = composition["dominant_class"].iloc[k]
             if isinstance(dominant, str):
                 label += f"\n{dominant} ({composition[dominant].iloc[k]:.0%})"
-        axes[k, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
+        # Text, not a y label: matplotlib re-centres a horizontal y label at draw time, over the image.
+        axes[k, 0].text(-0.08, 0.5, label, transform=axes[k, 0].transAxes, ha="right", va="center", fontsize=8)
     axes[0, 0].set_title("mean", fontsize=8)
     fig.subplots_adjust(left=0.15, wspace=0.05, hspace=0.05)
     return localize(fig, lang)

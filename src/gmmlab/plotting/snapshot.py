@@ -9,12 +9,36 @@ plotly.js, so no copy of the library is stored in the notebook.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import time
 import warnings
 from typing import Optional
 
-__all__ = ["figure_png", "show_figure", "show_widget"]
+
+def compact_png(png: bytes, colors: int = 128) -> bytes:
+    """The same picture as a palette PNG of at most ``colors`` colours: a few times smaller, the same to the eye."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=colors, method=Image.Quantize.FASTOCTREE)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def use_compact_png(colors: int = 128, dpi: Optional[float] = None) -> None:
+    """From now on, show matplotlib figures in this IPython session as compact palette PNGs (see compact_png)."""
+    from IPython import get_ipython
+    from matplotlib.figure import Figure
+
+    def render(figure):
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", bbox_inches="tight", dpi=dpi or figure.dpi)
+        return compact_png(buffer.getvalue(), colors)
+
+    get_ipython().display_formatter.formatters["image/png"].for_type(Figure, render)
+
+__all__ = ["compact_png", "figure_png", "show_figure", "show_widget", "use_compact_png"]
 
 
 def figure_png(figure, width: int = 900, height: Optional[int] = None, scale: float = 1.0,
@@ -41,7 +65,7 @@ def figure_png(figure, width: int = 900, height: Optional[int] = None, scale: fl
     # A few tries: on a busy machine kaleido's headless Chromium sometimes answers before its page has loaded.
     for attempt in range(3):
         try:
-            return picture.to_image(format="png", width=width, height=height, scale=scale)
+            return compact_png(picture.to_image(format="png", width=width, height=height, scale=scale))
         except ImportError as missing:
             error = missing
             break
