@@ -91,3 +91,13 @@ def test_unknown_language_is_refused_with_the_choices(fitted):
     data, gmm, _ = fitted
     with pytest.raises(ValueError, match="lang must be one of"):
         plot_gmm(gmm, data.X, lang="fr")
+
+
+def test_a_legend_drawn_again_stays_in_spanish(fitted):
+    data, _, _ = fitted
+    results = sweep(data.X, range(1, 4), "tied", n_seeds=1, progress=False, random_state=0)
+    ax = plot_criterion(results, "bic", lang="es")
+    ax.legend(fontsize="x-small")  # rebuilt from the artists' labels
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    plt.close("all")
+    assert not [t for t in texts if ENGLISH.search(t)], texts

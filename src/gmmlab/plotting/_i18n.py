@@ -101,6 +101,11 @@ def _localize_axes(ax, lang: str) -> None:
     ax.set_ylabel(translate(ax.get_ylabel(), lang))
     for text in ax.texts:
         text.set_text(translate(text.get_text(), lang))
+    # The artists' own labels too, so a legend drawn again later (ax.legend()) is in the same language.
+    for artist in list(ax.lines) + list(ax.collections) + list(ax.patches):
+        label = artist.get_label()
+        if label and not label.startswith("_"):
+            artist.set_label(translate(label, lang))
     legend = ax.get_legend()
     if legend is not None:
         legend.set_title(translate(legend.get_title().get_text(), lang))
