@@ -149,7 +149,7 @@ def visualize_subset_in_grid(images, n_cols=10, titles=None, title=None):
     """Show images (n, 28, 28) or (n, 784) in a grid, with optional per-image titles and an overall title."""
     figure = image_grid(images, n_cols=n_cols, titles=titles)
     if title is not None:
-        figure.suptitle(title, y=1.02)
+        figure.suptitle(title, y=1.0, va="bottom")  # above the top row, never over it
     plt.show()
     return figure
 
