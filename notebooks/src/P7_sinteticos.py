@@ -978,6 +978,24 @@ step_spherical = bic_table_control.loc[2, "spherical"] - bic_table_control.loc[1
 # "Flat": a step under 5 % of the drop that comes when every true group gets its own component.
 true_drop = abs(bic_table_control.loc[control.n_components - 1].min() - bic_table_control.loc[control.n_components].min())
 flat_tied, flat_spherical = bool(abs(step_tied) < 0.05 * true_drop), bool(abs(step_spherical) < 0.05 * true_drop)
+flat_steps = ([f"*tied* de K=2 a K=3 (cambia {num(step_tied, 1)})"] if flat_tied else []) + (
+    [f"*spherical* de K=1 a K=2 (cambia {num(step_spherical, 1)})"] if flat_spherical else [])
+if flat_steps:
+    flat_text = (
+        f"Las curvas de `{CONTROL}` tienen {'escalones planos' if len(flat_steps) > 1 else 'un escalón plano'}: "
+        f"{' y '.join(flat_steps)}, frente a una bajada de "
+        f"{num(true_drop, 1)} al llegar a K={control.n_components}. La razón es geométrica: los cuatro grupos forman un "
+        f"cuadrado, y mientras alguna componente tenga que cubrir dos grupos no gana precisión. "
+        + ("Con *tied* y K=3, una componente sigue abarcando dos grupos y la covarianza, al ser compartida, tiene que "
+           "seguir siendo ancha en esa dirección para todas. " if flat_tied else "")
+        + ("Con *spherical* y K=2, cada esfera abarca un par de grupos y, al ser redonda, es igual de ancha en la "
+           "dirección en la que no hay nada, así que pone masa en el hueco entre grupos. " if flat_spherical else "")
+        + f"La ganancia de verosimilitud apenas paga los parámetros nuevos, hasta que con K={control.n_components} "
+        f"cada grupo tiene su componente y el BIC cae de golpe."
+    )
+else:
+    flat_text = (f"Las curvas de `{CONTROL}` no tienen escalones planos: *tied* cambia {num(step_tied, 1)} de K=2 a "
+                 f"K=3 y *spherical* {num(step_spherical, 1)} de K=1 a K=2.")
 still_worse = bool((misspecified["mean BIC"] > bic_k[by_bic.n_components]).all())
 
 respuesta((
@@ -1013,10 +1031,8 @@ respuesta((
     f"{'el número correcto de componentes' if by_bic_control.n_components == control.n_components else 'un número de componentes distinto del verdadero'}, "
     f"y con el tipo de covarianza con {'menos' if control_params == control_min_params else 'más'} parámetros libres "
     f"para ese K ({control_params}; {control_params_text}): con grupos redondos e iguales, las covarianzas "
-    f"completas y distintas no mejoran la verosimilitud lo bastante para pagar sus parámetros extra. Las curvas de "
-    f"`{CONTROL}` {'tienen escalones planos' if flat_tied and flat_spherical else 'no tienen escalones planos marcados'}: *tied* cambia {num(step_tied, 1)} de K=2 a K=3 y *spherical* "
-    f"{num(step_spherical, 1)} de K=1 a K=2, frente a una bajada de {num(true_drop, 1)} al llegar a K={control.n_components}"
-    f"{'. La razón es geométrica: los cuatro grupos forman un cuadrado, y mientras alguna componente tenga que cubrir dos grupos no gana precisión. Con *tied* y K=3, una componente sigue abarcando dos grupos y la covarianza, al ser compartida, tiene que seguir siendo ancha en esa dirección para todas; con *spherical* y K=2, cada esfera abarca un par de grupos y, al ser redonda, es igual de ancha en la dirección en la que no hay nada, así que pone masa en el hueco entre grupos. La ganancia de verosimilitud apenas paga los parámetros nuevos, hasta que con K=4 cada grupo tiene su componente y el BIC cae de golpe' if flat_tied and flat_spherical else ''}.\n\n"
+    f"completas y distintas no mejoran la verosimilitud lo bastante para pagar sus parámetros extra. "
+    f"{flat_text}\n\n"
     f"La diferencia de fondo: la inercia es una medida de compacidad sin modelo de probabilidad ni penalización, "
     f"así que la elección es un juicio visual (el codo); el BIC compara modelos de probabilidad por su "
     f"verosimilitud penalizada y da un mínimo, que además elige el tipo de covarianza."
