@@ -1,4 +1,5 @@
-# gmmlab: `make demo` sets everything up and writes the end-to-end report; `make test` sets up and runs the tests.
+# gmmlab: `make demo` sets everything up and writes the end-to-end report; `make test` sets up and runs the tests;
+# `make lab` sets up and opens the two notebooks in JupyterLab.
 # Both are idempotent and work on a fresh Debian machine as root.
 
 PYTHON ?= python3
@@ -7,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 OUT    ?= report
 
-.PHONY: setup system system-browser demo test bench bench-selection clean
+.PHONY: setup system system-browser demo test lab bench bench-selection clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +29,10 @@ demo: setup
 
 test: system-browser $(STAMP)
 	$(VENV)/bin/pytest -q
+
+# Chromium too: kaleido draws the static PNGs of the interactive figures when a notebook is re-run.
+lab: system-browser $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/P7_sinteticos.ipynb notebooks/P7_gmm.ipynb
 
 bench: setup
 	$(PY) benchmarks/bench_em.py

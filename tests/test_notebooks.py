@@ -116,3 +116,124 @@ def test_notebook_runs_in_fast_mode(name, tmp_path, monkeypatch):
     target = build_notebooks.build(name, tmp_path)
     notebook = json.loads(target.read_text(encoding="utf-8"))
     assert all(c.get("execution_count") for c in notebook["cells"] if c["cell_type"] == "code" and _text(c).strip())
+
+
+# ------------------------------------------------------------------------------------------------ issue 15
+
+MAX_NOTEBOOK_BYTES = 3_000_000
+HELPERS = ("visualize_subset_in_grid", "plotly_gmm_results_3d", "gmm_vs_gaussian_components")
+INTERACTIVE = ("application/vnd.plotly.v1+json", "application/vnd.jupyter.widget-view+json")
+# Thresholds stated in the method descriptions, the only numbers an answer may write without computing them.
+STATED_CONSTANTS = {"0,9", "0,6", "0,05", "0,1 %", "0,001"}
+# gmmlab's plotting functions: every call in a notebook must ask for Spanish labels.
+PLOTTING_CALLS = (
+    "plot_data", "plot_kmeans", "plot_gmm", "compare_assignments", "plot_robustness", "plot_criterion", "plot_elbow",
+    "evolution_widget", "animate_evolution", "plot_gmm_3d", "plot_component_samples",
+)
+ENGLISH = re.compile(
+    r"\b(the|of|and|per|vs|lower|higher|better|iterations?|points|samples|mean|true|fitted|runs|knee|minimum|"
+    r"chosen|scene|covariances?|components?|number|inertia|restart|disagree|assignment|feature)\b",
+    re.IGNORECASE,
+)
+
+
+def _outputs(notebook):
+    for index, cell in enumerate(notebook["cells"]):
+        for output in cell.get("outputs", []):
+            yield index, cell, output
+
+
+def _joined(value):
+    return "".join(value) if isinstance(value, list) else value
+
+
+@pytest.mark.parametrize("name", sorted(QUESTIONS))
+def test_notebook_is_small(name):
+    size = (ROOT / "notebooks" / f"{name}.ipynb").stat().st_size
+    assert size <= MAX_NOTEBOOK_BYTES, f"notebooks/{name}.ipynb is {size / 1e6:.1f} MB (limit 3 MB)"
+
+
+@pytest.mark.parametrize("name", sorted(QUESTIONS))
+def test_plotly_js_is_never_inlined(name):
+    for index, _, output in _outputs(_load(name)):
+        html = _joined(output.get("data", {}).get("text/html", ""))
+        assert "plotly.js v" not in html and len(html) < 200_000, f"cell {index} stores a copy of plotly.js"
+
+
+@pytest.mark.parametrize("name", sorted(QUESTIONS))
+def test_every_interactive_output_has_a_static_png(name):
+    interactive = 0
+    for index, _, output in _outputs(_load(name)):
+        data = output.get("data", {})
+        if any(mime in data for mime in INTERACTIVE):
+            interactive += 1
+            assert "image/png" in data, f"cell {index}: an interactive output without a PNG for static readers"
+    assert interactive, "no interactive output found"
+
+
+def test_gmm_notebook_defines_the_course_helpers_first():
+    cells = _load("P7_gmm")["cells"]
+    first_question = next(i for i, c in enumerate(cells) if _question_id(c) is not None)
+    opening = "\n".join(_text(c) for c in cells[:first_question] if c["cell_type"] == "code")
+    for helper in HELPERS:
+        assert re.search(rf"^def {helper}\(", opening, re.MULTILINE), f"{helper} is not defined before question a)"
+    later = "\n".join(_text(c) for c in cells[first_question:] if c["cell_type"] == "code")
+    for helper in HELPERS:
+        assert re.search(rf"\b{helper}\(", later), f"{helper} is defined but never used"
+
+
+@pytest.mark.parametrize("name", sorted(QUESTIONS))
+def test_figures_are_labelled_in_spanish(name):
+    source = (ROOT / "notebooks" / "src" / f"{name}.py").read_text(encoding="utf-8")
+    code = "\n".join(line for line in source.splitlines() if not line.startswith("#"))
+    for function in PLOTTING_CALLS:
+        for match in re.finditer(rf"(?<![\w.]){function}\(", code):
+            depth, end = 0, match.end() - 1
+            for end in range(match.end() - 1, len(code)):
+                depth += {"(": 1, ")": -1}.get(code[end], 0)
+                if depth == 0:
+                    break
+            call = code[match.start(): end + 1]
+            assert 'lang="es"' in call, f"{name}: {call[:80]!r} does not ask for Spanish labels"
+    texts = re.findall(
+        r"(?:set_title|suptitle|set_xlabel|set_ylabel|title=|xlabel=|ylabel=|label=|title_text=)\(?\s*f?\"([^\"]*)\"", code
+    )
+    english = [t for t in texts if ENGLISH.search(re.sub(r"\{[^}]*\}", "", t))]
+    assert not english, f"{name}: figure text in English: {english[:5]}"
+    for index, _, output in _outputs(_load(name)):
+        figure = output.get("data", {}).get("application/vnd.plotly.v1+json")
+        if figure is None:
+            continue
+        layout = figure.get("layout", {})
+        shown = [layout.get("title", {}).get("text", "")]
+        shown += [v.get("title", {}).get("text", "") for k, v in layout.items() if k.startswith(("xaxis", "yaxis"))]
+        shown += [t.get("name", "") for t in figure.get("data", [])]
+        english = [t for t in shown if t and ENGLISH.search(t)]
+        assert not english, f"{name}, cell {index}: plotly text in English: {english[:5]}"
+
+
+def _prose(markdown):
+    """The answer's prose: without code spans, LaTeX and links."""
+    markdown = re.sub(r"`[^`]*`", " ", markdown)
+    markdown = re.sub(r"\$[^$]*\$", " ", markdown)
+    return re.sub(r"\(https?://[^)]*\)", " ", markdown)
+
+
+@pytest.mark.parametrize("name", sorted(QUESTIONS))
+def test_numbers_in_answers_are_the_computed_ones(name):
+    """Each decimal number or percentage an answer writes is one the code formatted from a computed value."""
+    answers = 0
+    for index, _, output in _outputs(_load(name)):
+        markdown = _joined(output.get("data", {}).get("text/markdown", ""))
+        if not re.search(r"\*\*(Respuesta|Interpretación|Resumen)|^- \*\*a\)\*\*", markdown, re.MULTILINE):
+            continue
+        answers += 1
+        cited = output.get("metadata", {}).get("gmmlab", {}).get("numbers")
+        assert cited is not None, f"cell {index}: an answer not written through respuesta()"
+        prose = _prose(markdown)
+        point = re.search(r".{0,30}\d\.\d.{0,10}", prose)
+        assert point is None, f"cell {index}: a decimal point in Spanish prose: {point.group(0) if point else ''}"
+        written = re.findall(r"[-+]?\d+(?:,\d+)?(?: %)|[-+]?\d+,\d+", prose)
+        loose = [n for n in written if n not in cited and n.lstrip("+") not in cited and n not in STATED_CONSTANTS]
+        assert not loose, f"cell {index}: numbers written by hand, not from the computed values: {loose[:8]}"
+    assert answers >= len(QUESTIONS[name]) - 1

@@ -76,7 +76,7 @@ def test_component_samples_one_row_per_component(generator):
     composition = gen.component_composition(images, labels, class_names=("vertical", "horizontal", "square"))
     fig = plot_component_samples(gen, n_per_component=4, random_state=0, composition=composition)
     assert len(image_axes(fig)) == 3 * 5  # the mean, then 4 samples, per component
-    row_labels = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
+    row_labels = [text.get_text() for ax in fig.axes for text in ax.texts]
     assert len(row_labels) == 3
     for k, label in enumerate(row_labels):
         assert label.startswith(f"k={k}  w={gen.gmm_.weights_[k]:.2f}")

@@ -12,6 +12,13 @@
 # de scikit-learn con historial). Cada respuesta (**Respuesta.**) se escribe desde el código con los números que
 # se acaban de calcular. Con la variable de entorno `GMMLAB_FAST=1` el cuaderno se ejecuta con tamaños pequeños
 # (para las pruebas automáticas); la versión entregada está ejecutada a tamaño completo.
+#
+# **Puesta en marcha.** Desde la raíz del repositorio, `make setup` (o `pip install -e '.[notebooks]'` en un entorno
+# propio) instala `gmmlab` y sus dependencias; `make lab` además abre los dos cuadernos en JupyterLab, con los
+# widgets y las figuras interactivas en vivo. Esta parte usa solo datos sintéticos generados en el momento (no
+# descarga nada). Las figuras interactivas llevan además una imagen PNG estática (se genera con `kaleido`, que usa
+# Chromium), para que el cuaderno se lea completo en GitHub o nbviewer. Tiempo de ejecución completo: en torno a un
+# minuto en un portátil de 4 núcleos (unos segundos con `GMMLAB_FAST=1`).
 
 # %%
 import inspect
@@ -47,8 +54,10 @@ from gmmlab.plotting import (
     plot_kmeans,
     plot_robustness,
 )
+from gmmlab.plotting.snapshot import show_figure, show_widget, use_compact_png
 from gmmlab.robustness import init_robustness, summarize_robustness
 from gmmlab.selection import choose_n_components, sweep
+from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 
 # Small 2-D problems: extra BLAS/OpenMP threads only add overhead (and stall on a busy machine); the parallel
 # sweeps and the robustness study use one process per core instead.
@@ -64,13 +73,70 @@ N_RUNS = 5 if FAST else 50  # runs per configuration in the robustness study
 K_GRID = range(1, 7) if FAST else range(1, 11)
 N_SEEDS = 3 if FAST else 5  # seeds per K in the model-selection sweeps
 
-pio.renderers.default = "plotly_mimetype+notebook"  # plotly.js embedded in the notebook: renders offline
+pio.renderers.default = "plotly_mimetype"  # the front-end brings plotly.js; show_figure adds a PNG for static readers
 np.random.seed(SEED)
 pd.set_option("display.precision", 4)
 pd.set_option("display.width", 160)
-plt.rcParams["figure.dpi"] = 90
+plt.rcParams["figure.dpi"] = 64
+use_compact_png()  # figures as palette PNGs: the notebook stays light enough to read on GitHub
 notebook_start = time.perf_counter()
-print(f"FAST={FAST}: {N_SAMPLES} points in the main scene, {N_RUNS} runs per configuration, K in {list(K_GRID)}")
+print(f"FAST={FAST}: {N_SAMPLES} puntos en la escena principal, {N_RUNS} ejecuciones por configuración, "
+      f"K de {min(K_GRID)} a {max(K_GRID)}")
+
+# Column and row names of the tables, as shown (the code keeps the library's English names).
+COLUMNAS = {
+    "component": "componente", "weight": "peso", "share_in_sample": "proporción en la muestra", "mean_x": "media x",
+    "mean_y": "media y", "sd_major": "desv. eje mayor", "sd_minor": "desv. eje menor", "angle_deg": "ángulo (°)",
+    "correlation": "correlación", "within_1sd": "dentro de 1 desv.", "within_2sd": "dentro de 2 desv.",
+    "method": "método", "init": "inicialización", "covariance_type": "covarianza", "n_runs": "ejecuciones",
+    "ari_mean": "ARI medio", "ari_median": "ARI mediano", "ari_min": "ARI mínimo",
+    "share_ari_ge_0.9": "fracción con ARI ≥ 0,9", "n_iter_mean": "iteraciones (media)",
+    "share_at_best": "fracción en el mejor óptimo", "worst_gap": "peor distancia al mejor óptimo",
+    "converged_share": "fracción convergida", "n_components": "K", "point": "punto",
+    "mean inertia": "inercia media", "drop from K-1": "bajada desde K−1", "drop / next drop": "bajada / siguiente bajada",
+    "K of minimum BIC": "K del BIC mínimo", "mean BIC": "BIC medio", "at_grid_edge": "en el extremo de la rejilla",
+}
+REGLAS = {"knee": "codo (Kneedle)", "min": "mínimo", "one_se": "un error típico"}
+
+
+def tabla(frame):
+    """A table with its column and index names in Spanish."""
+    frame = frame.rename(columns=lambda c: COLUMNAS.get(c, c) if isinstance(c, str) else c)
+    return frame.rename_axis(index=[COLUMNAS.get(n, n) for n in frame.index.names])
+
+# Numbers in the answers: decimal comma and "%" after a space, as written in Spanish. Every number an answer
+# quotes goes through num/pct/sig, which note it down; respuesta() stores that list with the answer, and
+# tests/test_notebooks.py checks that each number in the rendered text is one of them (none typed by hand).
+CITED = []
+
+
+def _cite(text):
+    CITED.append(text)
+    return text
+
+
+def num(value, decimals=3):
+    """A number with a decimal comma: num(0.9749) -> '0,975' (and never '-0')."""
+    text = f"{value:.{decimals}f}"
+    return _cite((text[1:] if text.startswith("-") and float(text) == 0 else text).replace(".", ","))
+
+
+def pct(share, decimals=1):
+    """A share as a percentage: pct(0.393) -> '39,3 %'."""
+    return _cite(f"{100 * share:.{decimals}f}".replace(".", ",") + " %")
+
+
+def sig(value, digits=3, sign=False):
+    """A number to a few significant digits: sig(0.000123) -> '0,000123'."""
+    return _cite(f"{value:{'+' if sign else ''}.{digits}g}".replace(".", ","))
+
+
+def respuesta(text):
+    """Show an answer and keep, in its output's metadata, the numbers it quotes."""
+    display(Markdown(text), metadata={"gmmlab": {"numbers": list(CITED)}})
+
+
+get_ipython().events.register("pre_run_cell", lambda *_: CITED.clear())
 
 # %% [markdown]
 # ## a) ¿Qué distribución genera los datos? ¿Es GMM un modelo apropiado?
@@ -84,11 +150,16 @@ print(f"FAST={FAST}: {N_SAMPLES} points in the main scene, {N_RUNS} runs per con
 # GMM discrepen. Como escena de control usaremos `"blobs4"` (cuatro grupos redondos, iguales y bien separados).
 
 # %%
-display(pd.Series(list_presets(), name="description").to_frame())
+ESCENAS = {
+    SCENE: "tres grupos gaussianos alargados e inclinados, de pesos y tamaños distintos, que se solapan en parte",
+    CONTROL: "cuatro grupos gaussianos redondos, iguales y bien separados (los supuestos de KMeans se cumplen)",
+}
+display(pd.Series(ESCENAS, name="descripción").rename_axis("escena").to_frame())
+print(f"Todas las escenas de gmmlab.data: {', '.join(list_presets())}")
 
 # %% [markdown]
-# El código que genera los puntos es `make_gmm_data` (la escena sólo fija sus parámetros). Esta es su parte de
-# muestreo, tal cual está en la librería:
+# El código que genera los puntos es `make_gmm_data` (la escena solo fija sus parámetros). Esta es su parte de
+# muestreo, tal cual está en la biblioteca:
 
 # %%
 source = inspect.getsource(make_gmm_data)
@@ -96,7 +167,7 @@ print(textwrap.dedent(source[source.index("    rng = check_random_state"):]))
 
 # %% [markdown]
 # Es decir, para cada punto: primero se elige su componente $k$ con probabilidad $\pi_k$ (el número de puntos por
-# componente sigue una multinomial de parámetros $\pi$), y después se dibuja $x = \mu_k + A_k z$ con
+# componente sigue una multinomial de parámetros $\pi$), y después se muestrea $x = \mu_k + A_k z$ con
 # $z \sim \mathcal N(0, I)$ y $A_k A_k^\top = \Sigma_k$, es decir, $x \mid k \sim \mathcal N(\mu_k, \Sigma_k)$.
 # Marginalizando la componente, la densidad de los datos es
 #
@@ -127,14 +198,15 @@ truth = pd.DataFrame(
     columns=["component", "weight", "share_in_sample", "mean_x", "mean_y", "sd_major", "sd_minor",
              "angle_deg", "correlation"],
 ).set_index("component")
-display(truth)
+display(tabla(truth))
 for k in range(K_TRUE):
     print(f"Sigma_{k} =\n{np.round(data.covariances[k], 3)}")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharex=True, sharey=True)
-plot_data(X, ax=axes[0], title="What a clustering method sees (no labels)")
-plot_data(X, y, ax=axes[1], title="Coloured by the true component, true 1 and 2 sd ellipses")
+plot_data(X, ax=axes[0], title="Lo que ve un método de agrupamiento (sin etiquetas)", lang="es")
+plot_data(X, y, ax=axes[1], title="Coloreado por la componente verdadera; elipses verdaderas a 1 y 2 desv. típicas",
+          lang="es")
 plot_ellipses(data.means, data.covariances, "full", ax=axes[1], weights=data.weights)
 plt.tight_layout()
 plt.show()
@@ -144,8 +216,9 @@ plt.show()
 # N(\mu_k, \Sigma_k)$ en 2-D, la distancia de Mahalanobis al cuadrado sigue una $\chi^2_2$, así que un 39,3 % de los
 # puntos debe caer dentro de la elipse de 1 desviación típica y un 86,5 % dentro de la de 2; (2) el clasificador
 # de Bayes con los parámetros **verdaderos** (asignar cada punto a la componente de mayor probabilidad a
-# posteriori) es lo mejor que puede hacer cualquier método: sus errores miden el solapamiento intrínseco y su ARI
-# es el techo para KMeans y GMM.
+# posteriori) es la regla que **minimiza el error esperado** de asignación cuando los datos siguen ese modelo: sus
+# errores miden el solapamiento intrínseco de los grupos. No es un techo para cada muestra concreta: un modelo
+# ajustado a *esta* muestra puede acertar algún punto más por azar (su frontera se adapta a los puntos que hay).
 
 # %%
 inside = []
@@ -154,8 +227,8 @@ for k in range(K_TRUE):
     mahalanobis2 = np.einsum("ij,jk,ik->i", centred, np.linalg.inv(data.covariances[k]), centred)
     inside.append((k, np.mean(mahalanobis2 <= 1), np.mean(mahalanobis2 <= 4)))
 inside = pd.DataFrame(inside, columns=["component", "within_1sd", "within_2sd"]).set_index("component")
-inside.loc["chi2(2) expected"] = [chi2.cdf(1, 2), chi2.cdf(4, 2)]
-display(inside)
+inside.loc["esperado si es gaussiana: χ²(2)"] = [chi2.cdf(1, 2), chi2.cdf(4, 2)]
+display(tabla(inside))
 
 log_joint = np.column_stack(
     [np.log(data.weights[k]) + multivariate_normal(data.means[k], data.covariances[k]).logpdf(X) for k in range(K_TRUE)]
@@ -167,9 +240,10 @@ bayes_error = np.mean(bayes_labels != y)
 ari_bayes = adjusted_rand_score(y, bayes_labels)
 true_loglik = float(np.mean(np.log(np.exp(log_joint).sum(axis=1))))
 anisotropy = truth["sd_major"] / truth["sd_minor"]
-print(f"Bayes classifier with the true parameters: {bayes_error:.1%} of points misassigned, ARI {ari_bayes:.3f}")
-print(f"Mean log-likelihood per point under the true mixture: {true_loglik:.4f}")
-print(f"sd_major / sd_minor per component: {np.round(anisotropy.to_numpy(), 1)}")
+print(f"Clasificador de Bayes con los parámetros verdaderos: {pct(bayes_error, 1)} de puntos mal asignados, "
+      f"ARI {num(ari_bayes, 3)}")
+print(f"Log-verosimilitud media por punto bajo la mezcla verdadera: {num(true_loglik, 4)}")
+print(f"Eje mayor / eje menor de cada componente: {', '.join(num(v, 1) for v in anisotropy)}")
 
 # %% [markdown]
 # **Por qué KMeans supone otra cosa.** KMeans minimiza la inercia $\sum_i \lVert x_i - c_{k(i)} \rVert^2$. Eso es
@@ -180,28 +254,31 @@ print(f"sd_major / sd_minor per component: {np.round(anisotropy.to_numpy(), 1)}"
 # centro y su elipse.
 
 # %%
-display(Markdown(
+respuesta((
     f"**Respuesta.** Los datos los genera una **mezcla de {K_TRUE} gaussianas bivariantes**: `make_gmm_data` "
     f"elige la componente de cada punto con una multinomial de pesos "
-    f"{', '.join(f'{w:.2f}' for w in data.weights)} (en la muestra de {len(X)} puntos salen "
-    f"{', '.join(f'{s:.3f}' for s in truth['share_in_sample'])}) y luego dibuja el punto de "
+    f"{', '.join(f'{num(w, 2)}' for w in data.weights)} (en la muestra de {len(X)} puntos salen "
+    f"{', '.join(f'{num(s, 3)}' for s in truth['share_in_sample'])}) y luego muestrea el punto de "
     f"$\\mathcal N(\\mu_k, \\Sigma_k)$, transformando ruido normal estándar con una raíz de $\\Sigma_k$. "
     f"Las covarianzas son completas: cada grupo es una elipse inclinada "
-    f"({', '.join(f'{a:.0f}°' for a in truth['angle_deg'])}) con una desviación típica a lo largo del eje mayor "
-    f"entre {anisotropy.min():.1f} y {anisotropy.max():.1f} veces la del eje menor. La comprobación de Mahalanobis "
+    f"({', '.join(f'{num(a, 0)}°' for a in truth['angle_deg'])}) con una desviación típica a lo largo del eje mayor "
+    f"entre {num(anisotropy.min(), 1)} y {num(anisotropy.max(), 1)} veces la del eje menor. La comprobación de Mahalanobis "
     f"lo confirma empíricamente: dentro de la elipse de 1 desviación típica cae entre "
-    f"{inside['within_1sd'].iloc[:-1].min():.1%} y {inside['within_1sd'].iloc[:-1].max():.1%} de los puntos de "
-    f"cada grupo (se esperan {chi2.cdf(1, 2):.1%}), y dentro de la de 2, entre "
-    f"{inside['within_2sd'].iloc[:-1].min():.1%} y {inside['within_2sd'].iloc[:-1].max():.1%} "
-    f"(se esperan {chi2.cdf(4, 2):.1%}).\n\n"
+    f"{pct(inside['within_1sd'].iloc[:-1].min(), 1)} y {pct(inside['within_1sd'].iloc[:-1].max(), 1)} de los puntos de "
+    f"cada grupo (se esperan {pct(chi2.cdf(1, 2), 1)}), y dentro de la de 2, entre "
+    f"{pct(inside['within_2sd'].iloc[:-1].min(), 1)} y {pct(inside['within_2sd'].iloc[:-1].max(), 1)} "
+    f"(se esperan {pct(chi2.cdf(4, 2), 1)}).\n\n"
     f"Por eso un **GMM es, en principio, el modelo apropiado**: la distribución que genera los datos pertenece "
     f"exactamente a la familia del modelo (un GMM con K={K_TRUE} y covarianzas `full`), así que el estimador de "
-    f"máxima verosimilitud puede acercarse a los parámetros verdaderos según crece la muestra. Dos matices: EM sólo "
+    f"máxima verosimilitud puede acercarse a los parámetros verdaderos según crece la muestra. Dos matices: EM solo "
     f"garantiza un óptimo local (depende de la inicialización, apartado c) y en la práctica K no se conoce "
     f"(apartado d). Además los grupos se solapan: incluso el clasificador de Bayes con los parámetros verdaderos "
-    f"asigna mal el {bayes_error:.1%} de los puntos (ARI {ari_bayes:.3f}), que es el techo de cualquier método. "
+    f"asigna mal el {pct(bayes_error, 1)} de los puntos (ARI {num(ari_bayes, 3)}). Esa regla es la óptima **en "
+    f"esperanza** (minimiza la probabilidad de error bajo el modelo verdadero), no en cada muestra: un modelo "
+    f"ajustado a estos mismos puntos puede quedar ligeramente por encima en esta muestra concreta sin ser mejor, "
+    f"así que su ARI es una referencia del solapamiento, no un techo. "
     f"KMeans, en cambio, supone grupos esféricos de igual tamaño y peso, algo que aquí no se cumple (pesos "
-    f"distintos, grupos {anisotropy.max():.1f} veces más largos que anchos), de modo que cabe esperar que corte los "
+    f"distintos, grupos {num(anisotropy.max(), 1)} veces más largos que anchos), de modo que cabe esperar que corte los "
     f"grupos por donde no son."
 ))
 
@@ -230,20 +307,21 @@ wrong_gmm = np.mean(match_labels(y, gmm_labels) != y)
 differ = disagreement(kmeans_labels, gmm_labels)
 fit_table = pd.DataFrame(
     {
-        "ARI vs truth": [ari_kmeans, ari_gmm, ari_bayes],
-        "misassigned (after matching)": [wrong_kmeans, wrong_gmm, bayes_error],
-        "iterations": [kmeans.n_iter_, gmm.n_iter_, np.nan],
+        "ARI frente a la verdad": [ari_kmeans, ari_gmm, ari_bayes],
+        "mal asignados (tras emparejar etiquetas)": [wrong_kmeans, wrong_gmm, bayes_error],
+        "iteraciones": [kmeans.n_iter_, gmm.n_iter_, np.nan],
     },
-    index=["KMeans", "GMM (full)", "Bayes with true parameters"],
+    index=["KMeans", "GMM (full)", "Bayes con los parámetros verdaderos"],
 )
 display(fit_table)
-print(f"KMeans and GMM disagree on {differ.sum()} of {len(X)} points ({differ.mean():.1%}) after Hungarian matching")
+print(f"KMeans y el GMM discrepan en {differ.sum()} de {len(X)} puntos ({pct(differ.mean(), 1)}) tras emparejar "
+      f"etiquetas con el algoritmo húngaro")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.4), sharex=True, sharey=True)
-compare_assignments(X, kmeans_labels, gmm_labels, ax=axes)
-axes[0].set_title(f"KMeans (ARI vs truth {ari_kmeans:.3f}); circled: the two disagree")
-axes[1].set_title(f"GMM full, labels matched to KMeans (ARI vs truth {ari_gmm:.3f})")
+compare_assignments(X, kmeans_labels, gmm_labels, ax=axes, lang="es")
+axes[0].set_title(f"KMeans (ARI frente a la verdad {num(ari_kmeans, 3)}); rodeados: discrepan")
+axes[1].set_title(f"GMM full, etiquetas emparejadas con KMeans (ARI {num(ari_gmm, 3)})")
 plt.tight_layout()
 plt.show()
 
@@ -254,15 +332,15 @@ plt.show()
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharex=True, sharey=True)
-plot_kmeans(kmeans, X, ax=axes[0])
-axes[0].set_title(f"KMeans: Voronoi regions and centres (inertia {kmeans.inertia_:.1f})")
-plot_gmm(gmm, X, ax=axes[1], soft=True)
+plot_kmeans(kmeans, X, ax=axes[0], lang="es")
+axes[0].set_title(f"KMeans: regiones de Voronoi y centros (inercia {num(kmeans.inertia_, 1)})")
+plot_gmm(gmm, X, ax=axes[1], soft=True, lang="es")
 plt.tight_layout()
 plt.show()
 
 # %% [markdown]
 # **Asignaciones blandas del GMM.** Para cada punto, el GMM da la probabilidad a posteriori de cada componente
-# (`predict_proba`); KMeans sólo da una etiqueta. Miramos cuántos puntos quedan realmente en duda y dónde están.
+# (`predict_proba`); KMeans solo da una etiqueta. Miramos cuántos puntos quedan realmente en duda y dónde están.
 
 # %%
 max_resp = responsibilities.max(axis=1)
@@ -274,19 +352,19 @@ gmm_error_confident = np.mean((match_labels(y, gmm_labels) != y)[~uncertain])
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.2))
 axes[0].hist(max_resp, bins=40, color="tab:blue", alpha=0.8)
 axes[0].axvline(0.9, color="black", linestyle="--", linewidth=1)
-axes[0].set_xlabel("largest responsibility of the point")
-axes[0].set_ylabel("points")
-axes[0].set_title(f"{share_uncertain:.1%} of the points have max responsibility < 0.9")
-plot_gmm(gmm, X, ax=axes[1], soft=False)
+axes[0].set_xlabel("mayor responsabilidad del punto")
+axes[0].set_ylabel("puntos")
+axes[0].set_title(f"{pct(share_uncertain, 1)} de los puntos tienen responsabilidad máxima < 0,9")
+plot_gmm(gmm, X, ax=axes[1], soft=False, lang="es")
 axes[1].scatter(X[uncertain, 0], X[uncertain, 1], s=40, facecolors="none", edgecolors="black", linewidths=0.8,
-                label="max responsibility < 0.9")
+                label="responsabilidad máxima < 0,9")
 axes[1].legend(loc="lower right", fontsize="small")
-axes[1].set_title("GMM hard assignment; circled: uncertain points")
+axes[1].set_title("GMM, asignación dura; rodeados: puntos dudosos")
 plt.tight_layout()
 plt.show()
 most_uncertain = np.argsort(max_resp)[:5]
 display(pd.DataFrame(responsibilities[most_uncertain], index=most_uncertain,
-                     columns=[f"component {k}" for k in range(K_TRUE)]).rename_axis("point").round(3))
+                     columns=[f"componente {k}" for k in range(K_TRUE)]).rename_axis("punto").round(3))
 
 # %% [markdown]
 # Los parámetros que estima el GMM, comparados con los verdaderos (las componentes emparejadas con el algoritmo
@@ -302,13 +380,13 @@ estimated = pd.DataFrame(
          *describe_covariance(gmm.covariances_[j])[:3])
         for k, j in enumerate(to_true)
     ],
-    columns=["true component", "true weight", "fitted weight", "|mean error|", "fitted sd_major",
-             "fitted sd_minor", "fitted angle_deg"],
-).set_index("true component")
-estimated.insert(4, "true sd_major", truth["sd_major"].to_numpy())
+    columns=["componente verdadera", "peso verdadero", "peso ajustado", "|error de la media|",
+             "desv. eje mayor ajustada", "desv. eje menor ajustada", "ángulo ajustado (°)"],
+).set_index("componente verdadera")
+estimated.insert(4, "desv. eje mayor verdadera", truth["sd_major"].to_numpy())
 display(estimated)
 fitted_loglik = gmm.score(X)
-print(f"Mean log-likelihood per point: fitted GMM {fitted_loglik:.4f}, true mixture {true_loglik:.4f}")
+print(f"Log-verosimilitud media por punto: GMM ajustado {num(fitted_loglik, 4)}, mezcla verdadera {num(true_loglik, 4)}")
 
 # %% [markdown]
 # ### Evolución de los parámetros durante la optimización
@@ -317,24 +395,27 @@ print(f"Mean log-likelihood per point: fitted GMM {fitted_loglik:.4f}, true mixt
 # (Lloyd); el GMM calcula responsabilidades (paso E) y reestima pesos, medias y covarianzas (paso M). Ambos
 # estimadores guardan el estado de cada iteración en `history_` (la iteración 0 es la inicialización).
 #
-# **Widgets interactivos** (necesitan un kernel en marcha: en una exportación estática sólo se ve el primer
-# fotograma). El desplegable elige el reinicio, el deslizador la iteración; a la derecha, el objetivo hasta ese
-# momento.
+# **Widgets interactivos.** `evolution_widget` de `gmmlab` es el equivalente, en este cuaderno, de los widgets
+# aportados en los cuadernos de la asignatura: muestra, iteración a iteración, los centros (KMeans) o las medias y
+# covarianzas (GMM) y el objetivo. Necesitan un kernel en marcha; sin él (GitHub, nbviewer) se ve una imagen fija
+# del estado inicial. El desplegable elige el reinicio y el deslizador la iteración; a la derecha, el objetivo
+# hasta ese momento.
 
 # %%
-evolution_widget(kmeans.history_, X)
+show_widget(evolution_widget(kmeans.history_, X, lang="es"))
 
 # %%
-evolution_widget(gmm.history_, X)
+show_widget(evolution_widget(gmm.history_, X, lang="es"))
 
 # %% [markdown]
-# **Animaciones plotly** (funcionan también en la exportación estática, sin kernel): botón *Play* o deslizador.
+# **Animaciones plotly** (se reproducen en JupyterLab sin kernel; en una lectura estática se ve la imagen del estado
+# inicial): botón *Reproducir* o deslizador.
 
 # %%
-animate_evolution(kmeans.history_, X).show()
+show_figure(animate_evolution(kmeans.history_, X, max_points=300, lang="es"), width=1000)
 
 # %%
-animate_evolution(gmm.history_, X).show()
+show_figure(animate_evolution(gmm.history_, X, max_points=300, lang="es"), width=1000)
 
 # %% [markdown]
 # La misma evolución en unas pocas instantáneas (iteraciones 0, 1, 3, la de en medio y la última), y las curvas del objetivo: la
@@ -354,11 +435,12 @@ kmeans_shots, gmm_shots = snapshots(kmeans_records), snapshots(gmm_records)
 n_columns = max(len(kmeans_shots), len(gmm_shots))
 fig, axes = plt.subplots(2, n_columns, figsize=(3.6 * n_columns, 5.2), sharex=True, sharey=True, squeeze=False)
 for ax, record in zip(axes[0], kmeans_shots):
-    plot_kmeans(record, X, ax=ax, labels=record.labels, resolution=150)
-    ax.set_title(f"KMeans, iteration {record.iteration}\ninertia {record.objective:.1f}", fontsize="medium")
+    plot_kmeans(record, X, ax=ax, labels=record.labels, resolution=150, lang="es")
+    ax.set_title(f"KMeans, iteración {record.iteration}\ninercia {num(record.objective, 1)}", fontsize="medium")
 for ax, record in zip(axes[1], gmm_shots):
-    plot_gmm(record, X, ax=ax, covariance_type=gmm.history_.covariance_type)
-    ax.set_title(f"GMM, iteration {record.iteration}\nmean log-lik. {record.objective:.4f}", fontsize="medium")
+    plot_gmm(record, X, ax=ax, covariance_type=gmm.history_.covariance_type, lang="es")
+    ax.set_title(f"GMM, iteración {record.iteration}\nlog-verosimilitud media {num(record.objective, 4)}",
+                 fontsize="medium")
 for ax in axes.ravel()[len(kmeans_shots):n_columns]:
     ax.set_visible(False)
 for ax in axes[1, len(gmm_shots):]:
@@ -373,19 +455,21 @@ inertia_steps = np.diff(inertia_curve)
 loglik_steps = np.diff(loglik_curve)
 fig, axes = plt.subplots(1, 2, figsize=(13, 4))
 axes[0].plot(np.arange(inertia_curve.size), inertia_curve, marker="o")
-axes[0].set_title("KMeans: inertia per iteration (lower is better)")
-axes[0].set_xlabel("iteration")
-axes[0].set_ylabel("inertia")
+axes[0].set_title("KMeans: inercia en cada iteración (menor es mejor)")
+axes[0].set_xlabel("iteración")
+axes[0].set_ylabel("inercia")
 axes[1].plot(np.arange(loglik_curve.size), loglik_curve, marker="o", color="tab:orange")
-axes[1].set_title("GMM: mean log-likelihood per point (higher is better)")
-axes[1].set_xlabel("iteration")
-axes[1].set_ylabel("mean log-likelihood")
+axes[1].set_title("GMM: log-verosimilitud media por punto (mayor es mejor)")
+axes[1].set_xlabel("iteración")
+axes[1].set_ylabel("log-verosimilitud media")
 plt.tight_layout()
 plt.show()
-print(f"KMeans: {inertia_curve.size - 1} updates, inertia {inertia_curve[0]:.2f} -> {inertia_curve[-1]:.2f}; "
-      f"largest change between iterations {inertia_steps.max():+.3g} (never positive: {bool(np.all(inertia_steps <= 1e-9))})")
-print(f"GMM: {loglik_curve.size - 1} EM steps, log-likelihood {loglik_curve[0]:.4f} -> {loglik_curve[-1]:.4f}; "
-      f"smallest change between iterations {loglik_steps.min():+.3g} (never negative: {bool(np.all(loglik_steps >= -1e-12))})")
+print(f"KMeans: {inertia_curve.size - 1} actualizaciones, inercia {num(inertia_curve[0], 2)} -> "
+      f"{num(inertia_curve[-1], 2)}; mayor cambio entre iteraciones {sig(inertia_steps.max(), 3, sign=True)} "
+      f"({'nunca positivo' if np.all(inertia_steps <= 1e-9) else 'ALGUNO POSITIVO'})")
+print(f"GMM: {loglik_curve.size - 1} pasos EM, log-verosimilitud {num(loglik_curve[0], 4)} -> "
+      f"{num(loglik_curve[-1], 4)}; menor cambio entre iteraciones {sig(loglik_steps.min(), 3, sign=True)} "
+      f"({'nunca negativo' if np.all(loglik_steps >= -1e-12) else 'ALGUNO NEGATIVO'})")
 
 # %%
 kmeans_better = ari_kmeans > ari_gmm + 0.05
@@ -395,38 +479,40 @@ verdict = (
     else "KMeans recupera los grupos verdaderos mejor que el GMM" if kmeans_better
     else "ambos recuperan los grupos verdaderos de forma parecida"
 )
-display(Markdown(
+respuesta((
     f"**Respuesta.** {'Sí hay diferencias, y grandes' if gmm_better or kmeans_better else 'Las diferencias son pequeñas'}: {verdict}. Frente a la verdad, KMeans obtiene un ARI de "
-    f"{ari_kmeans:.3f} ({wrong_kmeans:.1%} de puntos mal asignados tras emparejar etiquetas) y el GMM `full` un "
-    f"ARI de {ari_gmm:.3f} ({wrong_gmm:.1%} mal asignados), cuando el techo del clasificador de Bayes con los "
-    f"parámetros verdaderos es {ari_bayes:.3f} ({bayes_error:.1%}). Los dos modelos discrepan en {differ.sum()} "
-    f"de {len(X)} puntos ({differ.mean():.1%}), marcados con un círculo en la figura. La razón es la del apartado "
+    f"{num(ari_kmeans, 3)} ({pct(wrong_kmeans, 1)} de puntos mal asignados tras emparejar etiquetas) y el GMM `full` un "
+    f"ARI de {num(ari_gmm, 3)} ({pct(wrong_gmm, 1)} mal asignados); el clasificador de Bayes con los parámetros "
+    f"verdaderos obtiene {num(ari_bayes, 3)} ({pct(bayes_error, 1)})"
+    f"{'. Que el GMM quede por encima no es una contradicción: la regla de Bayes minimiza el error esperado bajo el modelo verdadero, y un modelo ajustado a esta muestra puede acertar algún punto más en ella' if ari_gmm > ari_bayes else ''}. Los dos modelos discrepan en {differ.sum()} "
+    f"de {len(X)} puntos ({pct(differ.mean(), 1)}), marcados con un círculo en la figura. La razón es la del apartado "
     f"a): KMeans reparte el plano en regiones de Voronoi, con fronteras rectas perpendiculares a los segmentos "
     f"entre centros, y minimizar la inercia premia grupos compactos y redondos; con grupos alargados "
-    f"{anisotropy.max():.1f} veces más largos que anchos, "
+    f"{num(anisotropy.max(), 1)} veces más largos que anchos, "
     f"{'le sale más barato cortarlos transversalmente que seguirlos' if ari_kmeans < 0.5 else 'sus fronteras rectas no siguen del todo la forma de los grupos'}. "
     f"El GMM aprende una elipse por componente (pesos estimados "
-    f"{', '.join(f'{w:.2f}' for w in estimated['fitted weight'])} frente a los verdaderos "
-    f"{', '.join(f'{w:.2f}' for w in data.weights)}; error máximo de una media {estimated['|mean error|'].max():.3f}) "
-    f"y su log-verosimilitud media en la muestra es {fitted_loglik:.4f}, "
+    f"{', '.join(f'{num(w, 2)}' for w in estimated['peso ajustado'])} frente a los verdaderos "
+    f"{', '.join(f'{num(w, 2)}' for w in data.weights)}; error máximo de una media {num(estimated['|error de la media|'].max(), 3)}) "
+    f"y su log-verosimilitud media en la muestra es {num(fitted_loglik, 4)}, "
     f"{'incluso algo mayor que' if fitted_loglik > true_loglik else 'cercana a'} la del modelo verdadero "
-    f"({true_loglik:.4f}){': el máximo de verosimilitud se ajusta a la muestra concreta' if fitted_loglik > true_loglik else ''}.\n\n"
-    f"Además el GMM da **asignaciones blandas**: el {share_uncertain:.1%} de los puntos tiene una responsabilidad "
-    f"máxima menor que 0,9 (y el {share_very_uncertain:.1%} menor que 0,6). Son los puntos de las zonas de "
+    f"({num(true_loglik, 4)}){': el máximo de verosimilitud se ajusta a la muestra concreta' if fitted_loglik > true_loglik else ''}.\n\n"
+    f"Además el GMM da **asignaciones blandas**: el {pct(share_uncertain, 1)} de los puntos tiene una responsabilidad "
+    f"máxima menor que 0,9 (y el {pct(share_very_uncertain, 1)} menor que 0,6). Son los puntos de las zonas de "
     f"solapamiento (rodeados en la figura), y {'es donde se concentran sus errores' if gmm_error_uncertain > gmm_error_confident else 'sus errores no se concentran en ellos'}: "
-    f"se equivoca en el {gmm_error_uncertain:.1%} de los puntos dudosos frente al {gmm_error_confident:.1%} de los "
+    f"se equivoca en el {pct(gmm_error_uncertain, 1)} de los puntos dudosos frente al {pct(gmm_error_confident, 1)} de los "
     f"seguros. KMeans no tiene esa información: asigna cada punto a un único clúster con total seguridad "
     f"aparente.\n\n"
     f"En la evolución, KMeans converge en {inertia_curve.size - 1} actualizaciones y el GMM en "
     f"{loglik_curve.size - 1} pasos EM. La inercia de KMeans "
     f"{'nunca aumenta' if np.all(inertia_steps <= 1e-9) else 'AUMENTA en algún paso'} (mayor cambio entre "
-    f"iteraciones {inertia_steps.max():+.3g}; baja de {inertia_curve[0]:.1f} a {inertia_curve[-1]:.1f}) y la "
+    f"iteraciones {sig(inertia_steps.max(), 3, sign=True)}; baja de {num(inertia_curve[0], 1)} a {num(inertia_curve[-1], 1)}) y la "
     f"log-verosimilitud del GMM {'nunca disminuye' if np.all(loglik_steps >= -1e-12) else 'DISMINUYE en algún paso'} "
-    f"(menor cambio {loglik_steps.min():+.3g}; sube de {loglik_curve[0]:.4f} a {loglik_curve[-1]:.4f}), como "
+    f"(menor cambio {sig(loglik_steps.min(), 3, sign=True)}; sube de {num(loglik_curve[0], 4)} a {num(loglik_curve[-1], 4)}), como "
     f"garantizan Lloyd y EM. En las instantáneas se ve que el GMM parte de la partición de KMeans (su "
     f"inicialización por defecto: la iteración 0 tiene las medias y covarianzas de los grupos de KMeans) y, a lo "
     f"largo de las iteraciones, las elipses se estiran y giran hasta alinearse con los grupos, arrastrando con ellas "
-    f"las asignaciones; KMeans, en cambio, sólo mueve los centros y sus fronteras rectas."
+    f"las asignaciones; KMeans, en cambio, solo mueve los centros y sus fronteras rectas (los widgets y las "
+    f"animaciones de arriba muestran esa evolución paso a paso)."
 ))
 
 # %% [markdown]
@@ -448,17 +534,22 @@ display(Markdown(
 #   grande (y, en el GMM, pesos iguales y la covarianza de ese grupo).
 #
 # Además del ARI, medimos si cada ejecución llega al **mejor valor del objetivo** que encontró cualquier ejecución
-# de ese método y tipo de covarianza (inercia a menos de un 0,1 %; log-verosimilitud media a menos de 0,001, la
-# tolerancia de EM): eso separa "el óptimo es malo" (problema del modelo) de "no llega al óptimo" (problema de
+# de ese método y tipo de covarianza, con **la misma definición para los dos métodos**: su objetivo (la inercia en
+# KMeans, menos la log-verosimilitud total en el GMM; en ambos, menor es mejor) queda a menos de un 0,1 % relativo
+# del mejor. Eso separa "el óptimo es malo" (problema del modelo) de "no llega al óptimo" (problema de
 # inicialización).
 
 # %%
 def with_objective_gaps(table, summary):
-    """Add, per configuration, the share of runs at the best objective found and the worst gap to it."""
+    """Add, per configuration, the share of runs at the best objective found and the worst gap to it.
+
+    One definition for both methods: the relative excess of the loss (inertia; minus the log-likelihood) over the
+    best loss of that method and covariance type, a run being "at the best" within 0.1 %.
+    """
     is_kmeans = table["method"] == "kmeans"
     loss = table["objective"].where(is_kmeans, -table["objective"])  # lower is better for both
     best = loss.groupby([table["method"], table["covariance_type"]]).transform("min")
-    gap = (loss - best).where(~is_kmeans, (loss - best) / best)  # nats per point for GMM, relative for KMeans
+    gap = (loss - best) / best.abs()
     gaps = table.assign(at_best=gap <= 1e-3, gap=gap).groupby(["method", "init", "covariance_type"], sort=False)
     extra = gaps.agg(share_at_best=("at_best", "mean"), worst_gap=("gap", "max")).round(6).reset_index()
     return summary.merge(extra, on=["method", "init", "covariance_type"])
@@ -468,15 +559,15 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)
     robustness = init_robustness(X, y, K_TRUE, n_runs=N_RUNS, random_state=SEED)
 summary = with_objective_gaps(robustness, summarize_robustness(robustness))
-display(summary.drop(columns=["converged_share"]))
+display(tabla(summary.drop(columns=["converged_share"])))
 
 # %% [markdown]
-# (`worst_gap`: para KMeans, exceso relativo de inercia respecto a la mejor; para el GMM, log-verosimilitud media
-# por punto que le falta respecto a la mejor. `share_ari_ge_0.9`: fracción de ejecuciones con ARI ≥ 0,9.)
+# ("peor distancia al mejor óptimo": exceso relativo del objetivo de la peor ejecución respecto al mejor, la misma
+# medida para los dos métodos.)
 
 # %%
-ax = plot_robustness(robustness)
-ax.set_title(f"Scene '{SCENE}': ARI of {N_RUNS} runs per configuration")
+ax = plot_robustness(robustness, lang="es")
+ax.set_title(f"Escena «{SCENE}»: ARI de {N_RUNS} ejecuciones por configuración")
 plt.tight_layout()
 plt.show()
 
@@ -495,11 +586,42 @@ spread_means = np.ptp(random_start.means, axis=0).max()
 spread_data = np.ptp(X, axis=0).max()
 random_rows = robustness[(robustness["method"] == "gmm") & (robustness["init"] == "random")
                          & (robustness["covariance_type"] == "full")]
-print(f"initial means span {spread_means:.3f} units vs a data range of {spread_data:.1f}")
-print(f"this run stops after {random_run.n_iter_} iterations at log-likelihood {random_run.score(X):.4f}; "
-      f"a single Gaussian fitted to all data scores {single_gaussian_loglik:.4f}")
-print(f"over the {len(random_rows)} 'random' full runs: median log-likelihood {random_rows['objective'].median():.4f}, "
-      f"median iterations {random_rows['n_iter'].median():.0f}")
+print(f"las medias iniciales abarcan {num(spread_means, 3)} unidades; los datos, {num(spread_data, 1)}")
+print(f"esta ejecución para tras {random_run.n_iter_} iteraciones con log-verosimilitud {num(random_run.score(X), 4)}; "
+      f"una sola gaussiana ajustada a todos los datos da {num(single_gaussian_loglik, 4)}")
+print(f"en las {len(random_rows)} ejecuciones 'random' full: log-verosimilitud mediana "
+      f"{num(random_rows['objective'].median(), 4)}, mediana de iteraciones {num(random_rows['n_iter'].median(), 0)}")
+
+# %% [markdown]
+# **La covarianza `tied` con inicios `k-means++` y `random_from_data`: un defecto de scikit-learn, no del modelo.**
+# Estos dos inicios eligen K puntos de los datos como medias y empiezan con responsabilidades *one-hot* solo en
+# esos K puntos (las demás filas a cero). El paso M `tied` de scikit-learn calcula la covarianza compartida como
+# $(X^\top X - \sum_k N_k \mu_k \mu_k^\top) / \sum_k N_k$: usa **todos** los puntos en $X^\top X$ pero divide por
+# $\sum_k N_k = K$, así que con esas responsabilidades la covarianza inicial sale unas n/K veces demasiado grande, cada
+# componente cubre toda la nube y EM acaba enseguida cerca de una sola gaussiana. `gmmlab` pondera cada punto por su
+# responsabilidad en ese paso (los puntos con responsabilidad cero no cuentan). Lo comprobamos con las dos
+# implementaciones y las mismas semillas:
+
+# %%
+tied_rows = []
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    for init in ("k-means++", "random_from_data"):
+        for implementation, estimator in (("gmmlab", GaussianMixture), ("scikit-learn", SklearnGaussianMixture)):
+            for seed in range(N_RUNS):
+                model = estimator(K_TRUE, covariance_type="tied", init_params=init, random_state=seed).fit(X)
+                tied_rows.append((init, implementation, model.n_iter_, model.score(X),
+                                  adjusted_rand_score(y, model.predict(X))))
+tied_runs = pd.DataFrame(tied_rows, columns=["inicialización", "implementación", "iteraciones",
+                                             "log-verosimilitud media", "ARI"])
+tied_check = tied_runs.groupby(["inicialización", "implementación"], sort=False).agg(
+    **{"iteraciones (mediana)": ("iteraciones", "median"),
+       "log-verosimilitud (mediana)": ("log-verosimilitud media", "median"),
+       "log-verosimilitud (desv.)": ("log-verosimilitud media", "std"),
+       "ARI medio": ("ARI", "mean")})
+display(tied_check)
+sk_tied = tied_runs[tied_runs["implementación"] == "scikit-learn"]
+gl_tied = tied_runs[tied_runs["implementación"] == "gmmlab"]
 
 # %% [markdown]
 # **Una inicialización mala, de cerca.** Partimos KMeans y el GMM `full` del mismo inicio malo (los K centros en
@@ -523,6 +645,7 @@ for seed in range(5 if FAST else 10):
                               precisions_init=precisions0, random_state=seed).fit(X)
     bad_fits.append((adjusted_rand_score(y, bad_gmm.predict(X)), seed, means0, bad_kmeans, bad_gmm))
 ari_bad_gmm, bad_seed, means0, bad_kmeans, bad_gmm = min(bad_fits, key=lambda fit: fit[0])
+smallest_component = min(fit[4].weights_.min() for fit in bad_fits) * len(X)  # effective points
 ari_bad_kmeans = adjusted_rand_score(y, bad_kmeans.labels_)
 # How the bad fit shares out the groups: a true group counts as split when two or more components each take 20 % of
 # it, and a component as merging when two or more true groups each make up 20 % of it.
@@ -530,18 +653,20 @@ crosstab = pd.crosstab(y, bad_gmm.predict(X)).reindex(columns=range(K_TRUE), fil
 groups_split = int(np.sum((crosstab / crosstab.sum(axis=1, keepdims=True) >= 0.2).sum(axis=1) >= 2))
 components_merging = int(np.sum((crosstab / np.maximum(crosstab.sum(axis=0, keepdims=True), 1) >= 0.2).sum(axis=0) >= 2))
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharex=True, sharey=True)
-plot_kmeans(bad_kmeans, X, ax=axes[0])
-axes[0].set_title(f"KMeans from the bad start (seed {bad_seed}): ARI {ari_bad_kmeans:.3f}, {bad_kmeans.n_iter_} iterations")
-plot_gmm(bad_gmm, X, ax=axes[1])
-axes[1].set_title(f"GMM full from the same start: ARI {ari_bad_gmm:.3f}, {bad_gmm.n_iter_} iterations")
+plot_kmeans(bad_kmeans, X, ax=axes[0], lang="es")
+axes[0].set_title(f"KMeans desde el inicio malo (semilla {bad_seed}): ARI {num(ari_bad_kmeans, 3)}, "
+                  f"{bad_kmeans.n_iter_} iteraciones")
+plot_gmm(bad_gmm, X, ax=axes[1], lang="es")
+axes[1].set_title(f"GMM full desde el mismo inicio: ARI {num(ari_bad_gmm, 3)}, {bad_gmm.n_iter_} iteraciones")
 for ax in axes:
     ax.scatter(means0[:, 0], means0[:, 1], marker="o", s=90, facecolors="none", edgecolors="red", linewidths=2,
-               label="initial centres / means")
+               label="centros / medias iniciales")
     ax.legend(loc="lower right", fontsize="small")
 plt.tight_layout()
 plt.show()
-print(f"bad-start GMM log-likelihood {bad_gmm.score(X):.4f} vs {fitted_loglik:.4f} from the default start; "
-      f"{groups_split} true group(s) split between components, {components_merging} component(s) covering several groups")
+print(f"log-verosimilitud del GMM desde el inicio malo {num(bad_gmm.score(X), 4)}, frente a {num(fitted_loglik, 4)} "
+      f"desde el inicio por defecto; grupos verdaderos repartidos entre componentes: {groups_split}; componentes que "
+      f"cubren varios grupos: {components_merging}")
 
 # %% [markdown]
 # **Escena de control.** En `"elongated"` KMeans falla por el modelo, no por la inicialización, así que esa escena
@@ -555,9 +680,9 @@ with warnings.catch_warnings():
     robustness_control = init_robustness(control.X, control.y, control.n_components,
                                          covariance_types=("full", "spherical"), n_runs=N_RUNS, random_state=SEED)
 summary_control = with_objective_gaps(robustness_control, summarize_robustness(robustness_control))
-display(summary_control.drop(columns=["converged_share"]))
-ax = plot_robustness(robustness_control)
-ax.set_title(f"Scene '{CONTROL}': ARI of {N_RUNS} runs per configuration")
+display(tabla(summary_control.drop(columns=["converged_share"])))
+ax = plot_robustness(robustness_control, lang="es")
+ax.set_title(f"Escena «{CONTROL}»: ARI de {N_RUNS} ejecuciones por configuración")
 plt.tight_layout()
 plt.show()
 
@@ -572,20 +697,20 @@ fig, axes = plt.subplots(2, 2, figsize=(12, 6.8), sharex=True, sharey=True)
 for ax, covariance_type in zip(axes.ravel(), COVARIANCE_TYPES):
     model = GaussianMixture(K_TRUE, covariance_type=covariance_type, n_init=5, random_state=SEED).fit(X)
     by_type[covariance_type] = model
-    plot_gmm(model, X, ax=ax)
-    ax.set_title(f"{covariance_type}: BIC {model.bic(X):.1f}, ARI {adjusted_rand_score(y, model.predict(X)):.3f}")
-fig.suptitle(f"GMM with K={K_TRUE} and each covariance type (BIC: scikit-learn sign, lower is better)")
+    plot_gmm(model, X, ax=ax, lang="es")
+    ax.set_title(f"{covariance_type}: BIC {num(model.bic(X), 1)}, ARI {num(adjusted_rand_score(y, model.predict(X)), 3)}")
+fig.suptitle(f"GMM con K={K_TRUE} y cada tipo de covarianza (BIC con el signo de scikit-learn: menor es mejor)")
 plt.tight_layout()
 plt.show()
 types_table = pd.DataFrame(
     {
-        "free parameters": [m.n_parameters_ for m in by_type.values()],
-        "mean log-likelihood": [m.score(X) for m in by_type.values()],
-        "BIC (lower is better)": [m.bic(X) for m in by_type.values()],
-        "ARI vs truth": [adjusted_rand_score(y, m.predict(X)) for m in by_type.values()],
-        "disagree with KMeans": [disagreement(kmeans_labels, m.predict(X)).mean() for m in by_type.values()],
+        "parámetros libres": [m.n_parameters_ for m in by_type.values()],
+        "log-verosimilitud media": [m.score(X) for m in by_type.values()],
+        "BIC (menor es mejor)": [m.bic(X) for m in by_type.values()],
+        "ARI frente a la verdad": [adjusted_rand_score(y, m.predict(X)) for m in by_type.values()],
+        "discrepancia con KMeans": [disagreement(kmeans_labels, m.predict(X)).mean() for m in by_type.values()],
     },
-    index=pd.Index(list(by_type), name="covariance_type"),
+    index=pd.Index(list(by_type), name="covarianza"),
 )
 display(types_table)
 
@@ -607,20 +732,30 @@ gmm_bad = row(summary, "gmm", "bad", "full")
 km_bad = row(summary, "kmeans", "bad")
 c_km = {init: row(summary_control, "kmeans", init) for init in ("k-means++", "random", "bad")}
 c_gmm = {init: row(summary_control, "gmm", init, "full") for init in ("kmeans", "k-means++", "random_from_data", "random", "bad")}
-best_type = types_table["BIC (lower is better)"].idxmin()
+best_type = types_table["BIC (menor es mejor)"].idxmin()
 restricted = types_table.drop(index="full")
 full_inits = full_rows.set_index("init")
 worst_init = full_inits["ari_mean"].idxmin()
 kmeans_stable = km_rows["ari_mean"].max() - km_rows["ari_mean"].min() < 0.1
 kmeans_wrong = km_rows["ari_mean"].max() < 0.5
-random_ari_text = "" if worst_init == "random" else f", y su ARI medio es {gmm_random['ari_mean']:.3f}"
+random_ari_text = "" if worst_init == "random" else f", y su ARI medio es {num(gmm_random['ari_mean'], 3)}"
 km_more_stable_control = (c_km["random"]["share_at_best"] >= c_gmm["random_from_data"]["share_at_best"]
                           and c_km["bad"]["share_at_best"] >= c_gmm["bad"]["share_at_best"])
 
 
-def value_range(values, fmt="{:.3f}"):
+def how_many(count, singular, plural, gender):
+    """'un grupo ...', 'dos grupos ...', 'ningún grupo ...': small counts in words, as Spanish prose writes them."""
+    words = ["", "", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve", "diez"]
+    if count == 0:
+        return f"{'ningún' if gender == 'm' else 'ninguna'} {singular}"
+    if count == 1:
+        return f"{'un' if gender == 'm' else 'una'} {singular}"
+    return f"{words[count] if count < len(words) else count} {plural}"
+
+
+def value_range(values, decimals=3):
     """'a' when the values round to the same number, else 'entre a y b'."""
-    low, high = fmt.format(min(values)), fmt.format(max(values))
+    low, high = num(min(values), decimals), num(max(values), decimals)
     return low if low == high else f"entre {low} y {high}"
 
 
@@ -635,53 +770,70 @@ if km_more_stable_control:
     )
 else:
     robust_verdict = (
-        "**ninguno de forma clara**: depende de la escena y del tipo de inicio (véanse las columnas "
-        "`share_at_best` de ambas tablas)"
+        "**ninguno de forma clara**: depende de la escena y del tipo de inicio (véase la columna "
+        "«fracción en el mejor óptimo» de ambas tablas)"
     )
 
 
-display(Markdown(
+respuesta((
     f"**Respuesta.** Sí hay diferencias, y conviene separar dos cosas: **qué óptimo alcanza** cada método y "
     f"**cuánto depende de dónde empiece**.\n\n"
     f"*Escena principal (`{SCENE}`, {N_RUNS} ejecuciones por configuración).* KMeans "
     f"{'es muy estable' if kmeans_stable else 'varía con la inicialización'}"
     f"{' pero se equivoca siempre' if kmeans_wrong else ''}: su ARI medio vale {value_range(km_rows['ari_mean'])} "
-    f"con cualquier inicialización, incluida la mala (mínimo {km_rows['ari_min'].min():.3f}), y ninguna ejecución acaba con una inercia más de un "
-    f"{km_rows['worst_gap'].max():.2%} por encima de la mejor encontrada. "
+    f"con cualquier inicialización, incluida la mala (mínimo {num(km_rows['ari_min'].min(), 3)}), y ninguna ejecución acaba con una inercia más de un "
+    f"{pct(km_rows['worst_gap'].max(), 2)} por encima de la mejor encontrada. "
     f"{'Sus óptimos, casi iguales en inercia, cortan mal los grupos: el problema es el modelo, no la inicialización. ' if kmeans_wrong else ''}"
     f"El GMM `full` {'sí puede acertar, pero ' if gmm_default['ari_mean'] > 0.9 else ''}depende de la "
-    f"inicialización: con la de por defecto (`kmeans`) obtiene ARI medio {gmm_default['ari_mean']:.3f} y llega al "
-    f"mejor óptimo en el {gmm_default['share_at_best']:.0%} de las ejecuciones; con `k-means++` el "
-    f"{gmm_kpp[good]:.0%} de las ejecuciones supera ARI 0,9 (ARI medio {gmm_kpp['ari_mean']:.3f}), con "
-    f"`random_from_data` el {gmm_rfd[good]:.0%} ({gmm_rfd['ari_mean']:.3f}), y con el inicio deliberadamente malo "
-    f"el {gmm_bad[good]:.0%} (ARI medio {gmm_bad['ari_mean']:.3f}, mínimo {gmm_bad['ari_min']:.3f}). En la figura "
+    f"inicialización: con la de por defecto (`kmeans`) obtiene ARI medio {num(gmm_default['ari_mean'], 3)} y llega al "
+    f"mejor óptimo en el {pct(gmm_default['share_at_best'], 0)} de las ejecuciones; con `k-means++` el "
+    f"{pct(gmm_kpp[good], 0)} de las ejecuciones supera ARI 0,9 (ARI medio {num(gmm_kpp['ari_mean'], 3)}), con "
+    f"`random_from_data` el {pct(gmm_rfd[good], 0)} ({num(gmm_rfd['ari_mean'], 3)}), y con el inicio deliberadamente malo "
+    f"el {pct(gmm_bad[good], 0)} (ARI medio {num(gmm_bad['ari_mean'], 3)}, mínimo {num(gmm_bad['ari_min'], 3)}). En la figura "
     f"de cerca, desde el inicio malo (todas las medias dentro del grupo grande) el GMM "
     f"{'se queda en un óptimo local' if bad_gmm.score(X) < fitted_loglik - 1e-3 else 'llega al mismo óptimo'} con "
-    f"ARI {ari_bad_gmm:.3f} y log-verosimilitud {bad_gmm.score(X):.4f} frente a {fitted_loglik:.4f}: "
-    f"{groups_split} {'grupo verdadero queda repartido' if groups_split == 1 else 'grupos verdaderos quedan repartidos'} "
-    f"entre varias componentes y {components_merging} "
-    f"{'componente cubre' if components_merging == 1 else 'componentes cubren'} varios grupos a la vez, y EM no "
-    f"sale de ahí porque cada paso sólo mejora localmente. "
-    f"La peor inicialización del GMM `full` es `{worst_init}` (ARI medio {full_inits.loc[worst_init, 'ari_mean']:.3f}). "
+    f"ARI {num(ari_bad_gmm, 3)} y log-verosimilitud {num(bad_gmm.score(X), 4)} frente a {num(fitted_loglik, 4)}: "
+    f"{how_many(groups_split, 'grupo verdadero queda repartido', 'grupos verdaderos quedan repartidos', 'm')} "
+    f"entre varias componentes y "
+    f"{how_many(components_merging, 'componente cubre', 'componentes cubren', 'f')} varios grupos a la vez, y EM no "
+    f"sale de ahí porque cada paso solo mejora localmente. "
+    f"La peor inicialización del GMM `full` es `{worst_init}` (ARI medio {num(full_inits.loc[worst_init, 'ari_mean'], 3)}). "
     f"La `random` de scikit-learn merece un comentario: al repartir responsabilidades al azar, todas las medias "
-    f"empiezan juntas (separadas {spread_means:.3f} unidades frente a un rango de los datos de {spread_data:.1f}); "
-    f"EM para tras una mediana de {random_rows['n_iter'].median():.0f} iteraciones con log-verosimilitud mediana "
-    f"{random_rows['objective'].median():.4f}, "
+    f"empiezan juntas (separadas {num(spread_means, 3)} unidades frente a un rango de los datos de {num(spread_data, 1)}); "
+    f"EM para tras una mediana de {num(random_rows['n_iter'].median(), 0)} iteraciones con log-verosimilitud mediana "
+    f"{num(random_rows['objective'].median(), 4)}, "
     f"{'prácticamente' if abs(random_rows['objective'].median() - single_gaussian_loglik) < 0.05 else 'lejos de'} "
-    f"la de una sola gaussiana ({single_gaussian_loglik:.4f})"
+    f"la de una sola gaussiana ({num(single_gaussian_loglik, 4)})"
     f"{random_ari_text}.\n\n"
+    f"*Covarianza `tied` con inicios `k-means++` y `random_from_data`.* Con scikit-learn, las {len(sk_tied)} "
+    f"ejecuciones paran tras una mediana de {num(sk_tied['iteraciones'].median(), 0)} iteraciones con "
+    f"log-verosimilitud {value_range(sk_tied['log-verosimilitud media'], 4)}"
+    f"{', prácticamente la de una sola gaussiana' if abs(sk_tied['log-verosimilitud media'].median() - single_gaussian_loglik) < 0.05 else ''}"
+    f" ({num(single_gaussian_loglik, 4)}): es el defecto del paso M `tied` de scikit-learn con responsabilidades "
+    f"*one-hot* descrito arriba, no un límite del modelo. Con `gmmlab`, que pondera los puntos por su "
+    f"responsabilidad, las mismas semillas dan una mediana de {num(gl_tied['iteraciones'].median(), 0)} "
+    f"iteraciones, log-verosimilitud {value_range(gl_tied['log-verosimilitud media'], 4)} y ARI medio "
+    f"{num(gl_tied['ARI'].mean(), 3)} (scikit-learn: {num(sk_tied['ARI'].mean(), 3)}). Aun así `tied` no "
+    f"recupera los grupos: una única forma de elipse no puede describir grupos de orientaciones distintas.\n\n"
+    f"*Componentes degeneradas.* Si un inicio deja una componente con muy pocos puntos (o con puntos alineados), su "
+    f"covarianza se vuelve singular y la verosimilitud deja de estar acotada (crece sin límite al encoger la "
+    f"componente sobre un punto). Por eso scikit-learn y `gmmlab` suman `reg_covar` (10⁻⁶ por defecto) a la "
+    f"diagonal de cada covarianza. En los ajustes desde el inicio malo la componente más pequeña conserva "
+    f"{num(smallest_component, 0)} puntos efectivos, "
+    f"{'lejos de ese caso' if smallest_component > 10 else 'cerca de ese caso: aquí reg_covar es lo que evita el colapso'}.\n\n"
     f"*Tipo de covarianza.* Con K={K_TRUE}, el BIC prefiere `{best_type}` y el ARI frente a la verdad es "
-    f"{', '.join(f'{t} {v:.3f}' for t, v in types_table['ARI vs truth'].items())}. Los tipos restringidos "
-    f"(`tied`, `diag`, `spherical`) discrepan de KMeans en entre el {restricted['disagree with KMeans'].min():.1%} y "
-    f"el {restricted['disagree with KMeans'].max():.1%} de los puntos, frente al "
-    f"{types_table.loc['full', 'disagree with KMeans']:.1%} del `full`: "
-    f"{'sin covarianzas completas el GMM no puede representar elipses inclinadas de distinta forma, no recupera los grupos y sus particiones se acercan a las de KMeans. En esta escena el tipo de covarianza importa más que la inicialización' if restricted['ARI vs truth'].max() < 0.5 else 'aquí también los tipos restringidos dan particiones razonables'}.\n\n"
-    f"*Escena de control (`{CONTROL}`, donde ambos modelos son correctos).* Llegan al mejor óptimo: KMeans "
-    f"`k-means++` {c_km['k-means++']['share_at_best']:.0%}, `random` {c_km['random']['share_at_best']:.0%}, `bad` "
-    f"{c_km['bad']['share_at_best']:.0%}; GMM `full` `kmeans` {c_gmm['kmeans']['share_at_best']:.0%}, `k-means++` "
-    f"{c_gmm['k-means++']['share_at_best']:.0%}, `random_from_data` {c_gmm['random_from_data']['share_at_best']:.0%}, "
-    f"`random` {c_gmm['random']['share_at_best']:.0%}, `bad` {c_gmm['bad']['share_at_best']:.0%} (ARI medio con el "
-    f"inicio malo: KMeans {c_km['bad']['ari_mean']:.3f}, GMM {c_gmm['bad']['ari_mean']:.3f}). Ante un mismo tipo de "
+    f"{', '.join(f'{t} {num(v, 3)}' for t, v in types_table['ARI frente a la verdad'].items())}. Los tipos restringidos "
+    f"(`tied`, `diag`, `spherical`) discrepan de KMeans en entre el {pct(restricted['discrepancia con KMeans'].min(), 1)} y "
+    f"el {pct(restricted['discrepancia con KMeans'].max(), 1)} de los puntos, frente al "
+    f"{pct(types_table.loc['full', 'discrepancia con KMeans'], 1)} del `full`: "
+    f"{'sin covarianzas completas el GMM no puede representar elipses inclinadas de distinta forma, no recupera los grupos y sus particiones se acercan a las de KMeans. En esta escena el tipo de covarianza importa más que la inicialización' if restricted['ARI frente a la verdad'].max() < 0.5 else 'aquí también los tipos restringidos dan particiones razonables'}.\n\n"
+    f"*Escena de control (`{CONTROL}`, donde ambos modelos son correctos).* Llegan al mejor óptimo (objetivo a menos "
+    f"de un 0,1 % relativo del mejor, la misma definición para los dos métodos): KMeans "
+    f"`k-means++` {pct(c_km['k-means++']['share_at_best'], 0)}, `random` {pct(c_km['random']['share_at_best'], 0)}, `bad` "
+    f"{pct(c_km['bad']['share_at_best'], 0)}; GMM `full` `kmeans` {pct(c_gmm['kmeans']['share_at_best'], 0)}, `k-means++` "
+    f"{pct(c_gmm['k-means++']['share_at_best'], 0)}, `random_from_data` {pct(c_gmm['random_from_data']['share_at_best'], 0)}, "
+    f"`random` {pct(c_gmm['random']['share_at_best'], 0)}, `bad` {pct(c_gmm['bad']['share_at_best'], 0)} (ARI medio con el "
+    f"inicio malo: KMeans {num(c_km['bad']['ari_mean'], 3)}, GMM {num(c_gmm['bad']['ari_mean'], 3)}). Ante un mismo tipo de "
     f"inicio peor (puntos al azar, o todos en un grupo), KMeans es "
     f"{compare(c_km['random']['share_at_best'], c_gmm['random_from_data']['share_at_best'], 'más', 'menos', 'igual de')} "
     f"fiable que el GMM con puntos al azar y "
@@ -730,22 +882,23 @@ by_icl = choose_n_components(gmm_sweep, "icl")
 knee_control = choose_n_components(kmeans_sweep_control, "inertia")
 by_bic_control = choose_n_components(gmm_sweep_control, "bic")
 by_icl_control = choose_n_components(gmm_sweep_control, "icl")
-for name, selection in [(f"{SCENE}, KMeans", knee), (f"{SCENE}, GMM BIC", by_bic), (f"{SCENE}, GMM ICL", by_icl),
-                        (f"{CONTROL}, KMeans", knee_control), (f"{CONTROL}, GMM BIC", by_bic_control),
-                        (f"{CONTROL}, GMM ICL", by_icl_control)]:
-    print(f"{name}: {selection.reason}")
+for name, selection in [(f"{SCENE}, KMeans (inercia)", knee), (f"{SCENE}, GMM BIC", by_bic),
+                        (f"{SCENE}, GMM ICL", by_icl), (f"{CONTROL}, KMeans (inercia)", knee_control),
+                        (f"{CONTROL}, GMM BIC", by_bic_control), (f"{CONTROL}, GMM ICL", by_icl_control)]:
+    covariance = f", covarianza {selection.covariance_type}" if selection.covariance_type else ""
+    print(f"{name}: K={selection.n_components}{covariance} (regla: {REGLAS.get(selection.rule, selection.rule)})")
 
 # %%
 fig, axes = plt.subplots(2, 2, figsize=(13, 9))
-plot_elbow(kmeans_sweep, knee, ax=axes[0, 0])
-axes[0, 0].set_title(f"'{SCENE}': KMeans inertia, knee at K={knee.n_components} (true K={K_TRUE})")
-plot_criterion(gmm_sweep, "bic", by_bic, ax=axes[0, 1])
-axes[0, 1].set_title(f"'{SCENE}': GMM BIC (lower is better), minimum at K={by_bic.n_components}")
-plot_elbow(kmeans_sweep_control, knee_control, ax=axes[1, 0])
-axes[1, 0].set_title(f"'{CONTROL}': KMeans inertia, knee at K={knee_control.n_components} "
-                     f"(true K={control.n_components})")
-plot_criterion(gmm_sweep_control, "bic", by_bic_control, ax=axes[1, 1])
-axes[1, 1].set_title(f"'{CONTROL}': GMM BIC (lower is better), minimum at K={by_bic_control.n_components}")
+plot_elbow(kmeans_sweep, knee, ax=axes[0, 0], lang="es")
+axes[0, 0].set_title(f"«{SCENE}»: inercia de KMeans, codo en K={knee.n_components} (K verdadero {K_TRUE})")
+plot_criterion(gmm_sweep, "bic", by_bic, ax=axes[0, 1], lang="es")
+axes[0, 1].set_title(f"«{SCENE}»: BIC del GMM (menor es mejor), mínimo en K={by_bic.n_components}")
+plot_elbow(kmeans_sweep_control, knee_control, ax=axes[1, 0], lang="es")
+axes[1, 0].set_title(f"«{CONTROL}»: inercia de KMeans, codo en K={knee_control.n_components} "
+                     f"(K verdadero {control.n_components})")
+plot_criterion(gmm_sweep_control, "bic", by_bic_control, ax=axes[1, 1], lang="es")
+axes[1, 1].set_title(f"«{CONTROL}»: BIC del GMM (menor es mejor), mínimo en K={by_bic_control.n_components}")
 plt.tight_layout()
 plt.show()
 
@@ -761,16 +914,18 @@ def inertia_drops(selection):
 
 
 drops, drops_control = inertia_drops(knee), inertia_drops(knee_control)
-display(pd.concat({SCENE: drops, CONTROL: drops_control}, axis=1))
+display(tabla(pd.concat({SCENE: drops, CONTROL: drops_control}, axis=1).rename(columns=COLUMNAS, level=1)))
 
 # %% [markdown]
-# BIC medio entre semillas para cada K y tipo de covarianza (escena principal; menor es mejor), y el K de BIC mínimo
-# si fijamos el tipo de covarianza (`at_grid_edge`: el mínimo está en el K más grande probado, es decir, la curva
-# aún no ha vuelto a subir):
+# BIC medio entre semillas para cada K y tipo de covarianza (a la izquierda la escena principal, a la derecha la de
+# control; menor es mejor), y el K de BIC mínimo de la escena principal si fijamos el tipo de covarianza ("en el
+# extremo de la rejilla": el mínimo está en el K más grande probado, es decir, la curva aún no ha vuelto a subir):
 
 # %%
 bic_table = by_bic.summary.pivot(index="n_components", columns="covariance_type", values="mean")[list(COVARIANCE_TYPES)]
-display(bic_table)
+bic_table_control = by_bic_control.summary.pivot(index="n_components", columns="covariance_type",
+                                                 values="mean")[list(COVARIANCE_TYPES)]
+display(tabla(pd.concat({SCENE: bic_table, CONTROL: bic_table_control}, axis=1).rename_axis(columns=["escena", "covarianza"])))
 per_type = pd.DataFrame(
     [
         (t, s.n_components, s.summary.loc[s.summary["n_components"] == s.n_components, "mean"].iloc[0])
@@ -780,7 +935,7 @@ per_type = pd.DataFrame(
     columns=["covariance_type", "K of minimum BIC", "mean BIC"],
 ).set_index("covariance_type")
 per_type["at_grid_edge"] = per_type["K of minimum BIC"] == max(K_GRID)
-display(per_type)
+display(tabla(per_type))
 
 # %%
 bic_k = by_bic.summary[by_bic.summary["covariance_type"] == by_bic.covariance_type].set_index("n_components")["mean"]
@@ -801,34 +956,68 @@ params_control = (
 control_params = int(params_control[by_bic_control.covariance_type])
 control_min_params = int(params_control.min())
 control_params_text = ", ".join(f"`{t}` {int(p)}" for t, p in params_control.items())
-knee_text = (
-    f"El codo acierta K en `{SCENE}`, pero eso no arregla KMeans: con el K verdadero su partición sigue siendo mala"
-    if knee.n_components == K_TRUE
-    else f"El codo no da el número verdadero en `{SCENE}` y, además, con el K verdadero la partición de KMeans es mala"
-)
+
 more_components = bool((misspecified["K of minimum BIC"] > by_bic.n_components).all())
+# How sharp the inertia elbow is, from the drop-ratio table itself.
+ratios = drops["drop / next drop"].dropna()
+sharpest = int(ratios.idxmax())
+elbow_clear = bool(ratios.max() >= 2 * ratios.drop(sharpest).max())
+ratios_control = drops_control["drop / next drop"].dropna()
+sharpest_control = int(ratios_control.idxmax())
+ratio_text = ", ".join(f"K={int(k)}: {num(v, 2)}" for k, v in ratios.loc[:min(6, ratios.index.max())].items())
+if elbow_clear and sharpest == K_TRUE:
+    knee_text = f"El codo acierta K en `{SCENE}`, pero eso no arregla KMeans: con el K verdadero su partición sigue siendo mala"
+elif knee.n_components == K_TRUE:
+    knee_text = (f"Que Kneedle marque K={knee.n_components}, el número verdadero, no lo respalda la forma de la curva; y "
+                 f"en cualquier caso, con el K verdadero la partición de KMeans es mala")
+else:
+    knee_text = f"La inercia no da el número verdadero en `{SCENE}` y, además, con el K verdadero la partición de KMeans es mala"
+# The flat steps of the control scene's BIC curves.
+step_tied = bic_table_control.loc[3, "tied"] - bic_table_control.loc[2, "tied"] if 3 in bic_table_control.index else np.nan
+step_spherical = bic_table_control.loc[2, "spherical"] - bic_table_control.loc[1, "spherical"]
+# "Flat": a step under 5 % of the drop that comes when every true group gets its own component.
+true_drop = abs(bic_table_control.loc[control.n_components - 1].min() - bic_table_control.loc[control.n_components].min())
+flat_tied, flat_spherical = bool(abs(step_tied) < 0.05 * true_drop), bool(abs(step_spherical) < 0.05 * true_drop)
+flat_steps = ([f"*tied* de K=2 a K=3 (cambia {num(step_tied, 1)})"] if flat_tied else []) + (
+    [f"*spherical* de K=1 a K=2 (cambia {num(step_spherical, 1)})"] if flat_spherical else [])
+if flat_steps:
+    flat_text = (
+        f"Las curvas de `{CONTROL}` tienen {'escalones planos' if len(flat_steps) > 1 else 'un escalón plano'}: "
+        f"{' y '.join(flat_steps)}, frente a una bajada de "
+        f"{num(true_drop, 1)} al llegar a K={control.n_components}. La razón es geométrica: los cuatro grupos forman un "
+        f"cuadrado, y mientras alguna componente tenga que cubrir dos grupos no gana precisión. "
+        + ("Con *tied* y K=3, una componente sigue abarcando dos grupos y la covarianza, al ser compartida, tiene que "
+           "seguir siendo ancha en esa dirección para todas. " if flat_tied else "")
+        + ("Con *spherical* y K=2, cada esfera abarca un par de grupos y, al ser redonda, es igual de ancha en la "
+           "dirección en la que no hay nada, así que pone masa en el hueco entre grupos. " if flat_spherical else "")
+        + f"La ganancia de verosimilitud apenas paga los parámetros nuevos, hasta que con K={control.n_components} "
+        f"cada grupo tiene su componente y el BIC cae de golpe."
+    )
+else:
+    flat_text = (f"Las curvas de `{CONTROL}` no tienen escalones planos: *tied* cambia {num(step_tied, 1)} de K=2 a "
+                 f"K=3 y *spherical* {num(step_spherical, 1)} de K=1 a K=2.")
 still_worse = bool((misspecified["mean BIC"] > bic_k[by_bic.n_components]).all())
 
-display(Markdown(
+respuesta((
     f"**Respuesta.** *KMeans (inercia).* La inercia baja siempre al aumentar K, así que no tiene mínimo útil: "
-    f"buscamos el codo. En `{SCENE}` el codo (Kneedle) está en K={knee.n_components} "
-    f"({'el número verdadero' if knee.n_components == K_TRUE else f'el verdadero es {K_TRUE}'}): la inercia media "
-    f"baja {drops.loc[knee.n_components, 'drop from K-1']:.1f} al pasar a K={knee.n_components} y sólo "
-    f"{drops['drop from K-1'].get(knee.n_components + 1, np.nan):.1f} al pasar a K={knee.n_components + 1} "
-    f"(cociente {knee_ratio:.2f}). "
-    f"{'Es un codo poco marcado: con grupos alargados, partir cada uno en trozos sigue reduciendo mucho la inercia, así que la curva decrece suavemente' if knee_ratio < knee_ratio_control / 3 else 'Es un codo bastante claro'}. "
-    f"En `{CONTROL}` el codo está en K={knee_control.n_components} (verdadero {control.n_components}), con un "
-    f"cociente de {knee_ratio_control:.1f}{': los grupos redondos y separados dan un codo nítido' if knee_ratio_control > 5 else ''}. "
-    f"Elegiríamos K={knee.n_components} para `{SCENE}` y K={knee_control.n_components} para `{CONTROL}`. "
-    f"{knee_text} (ARI {ari_kmeans:.3f} con K={K_TRUE}, apartado b), porque la inercia mide compacidad esférica, "
+    f"buscamos el codo, el K tras el cual la bajada se frena de golpe; el cociente entre una bajada y la siguiente "
+    f"lo mide. En `{SCENE}` esos cocientes son {ratio_text}: el mayor está en K={sharpest}"
+    f"{f' y Kneedle pone el codo en K={knee.n_components} (cociente {num(knee_ratio, 2)})' if knee.n_components != sharpest else ', donde también lo pone Kneedle'}. "
+    f"{f'Ningún cociente destaca claramente sobre los demás, así que **la inercia no da un codo claro** en esta escena: con grupos alargados, partir cada uno en trozos sigue reduciendo mucho la inercia y la curva decrece suavemente. Si hubiera que elegir con la inercia, la mayor frenada apunta a K={sharpest}' if not elbow_clear else f'Es un codo claro: elegiríamos K={sharpest}'}"
+    f"{' (el número verdadero)' if sharpest == K_TRUE else f' (el verdadero es {K_TRUE})'}. "
+    f"En `{CONTROL}` el mayor cociente está en K={sharpest_control} ({num(ratios_control.max(), 1)}), donde Kneedle "
+    f"{'también ' if knee_control.n_components == sharpest_control else 'no '}pone el codo"
+    f"{': los grupos redondos y separados dan un codo nítido' if ratios_control.max() > 5 else ''}, y elegiríamos "
+    f"K={sharpest_control}. "
+    f"{knee_text} (ARI {num(ari_kmeans, 3)} con K={K_TRUE}, apartado b), porque la inercia mide compacidad esférica, "
     f"no si los grupos son los correctos.\n\n"
     f"*GMM (BIC, convenio de scikit-learn: menor es mejor).* En `{SCENE}`, el BIC medio sobre {N_SEEDS} semillas es "
     f"mínimo en K={by_bic.n_components} con covarianzas `{by_bic.covariance_type}` (BIC "
-    f"{bic_k[by_bic.n_components]:.1f}); con un componente más sube {bic_margin_up:.1f} y con uno menos "
-    f"{bic_margin_down:.1f}. "
+    f"{num(bic_k[by_bic.n_components], 1)}); con una componente más sube {num(bic_margin_up, 1)} y con una menos "
+    f"{num(bic_margin_down, 1)}. "
     f"{'Es un mínimo claro (diferencias de BIC mayores que 10 se consideran evidencia muy fuerte, Kass y Raftery 1995)' if min(bic_margin_up, bic_margin_down) > 10 else 'Es un mínimo poco marcado'}: "
     f"más componentes apenas mejoran la verosimilitud y la penalización $p \\ln n$ crece. El ICL coincide"
-    f"{'' if (by_icl.n_components, by_icl.covariance_type) == (by_bic.n_components, by_bic.covariance_type) else ' sólo en parte'}"
+    f"{'' if (by_icl.n_components, by_icl.covariance_type) == (by_bic.n_components, by_bic.covariance_type) else ' solo en parte'}"
     f" (K={by_icl.n_components}, `{by_icl.covariance_type}`). Elegimos, por tanto, K={by_bic.n_components} con "
     f"covarianza `{by_bic.covariance_type}`"
     f"{', que coincide con el modelo que generó los datos' if (by_bic.n_components, by_bic.covariance_type) == (K_TRUE, 'full') else ''}. "
@@ -842,7 +1031,8 @@ display(Markdown(
     f"{'el número correcto de componentes' if by_bic_control.n_components == control.n_components else 'un número de componentes distinto del verdadero'}, "
     f"y con el tipo de covarianza con {'menos' if control_params == control_min_params else 'más'} parámetros libres "
     f"para ese K ({control_params}; {control_params_text}): con grupos redondos e iguales, las covarianzas "
-    f"completas y distintas no mejoran la verosimilitud lo bastante para pagar sus parámetros extra.\n\n"
+    f"completas y distintas no mejoran la verosimilitud lo bastante para pagar sus parámetros extra. "
+    f"{flat_text}\n\n"
     f"La diferencia de fondo: la inercia es una medida de compacidad sin modelo de probabilidad ni penalización, "
     f"así que la elección es un juicio visual (el codo); el BIC compara modelos de probabilidad por su "
     f"verosimilitud penalizada y da un mínimo, que además elige el tipo de covarianza."
@@ -853,29 +1043,29 @@ display(Markdown(
 
 # %%
 elapsed = time.perf_counter() - notebook_start
-display(Markdown(
+respuesta((
     f"**Resumen** (de lo medido en este cuaderno, {len(X)} puntos en la escena principal)\n\n"
     f"- **a)** Los datos salen de una mezcla de {K_TRUE} gaussianas con covarianzas completas y pesos "
-    f"{', '.join(f'{w:.2f}' for w in data.weights)}; un GMM `full` es exactamente esa familia, mientras que "
-    f"KMeans supone grupos esféricos e iguales. El solapamiento limita a cualquier método: el clasificador de Bayes "
-    f"con los parámetros verdaderos tiene ARI {ari_bayes:.3f}.\n"
-    f"- **b)** Con K={K_TRUE}, el ARI frente a la verdad es {ari_kmeans:.3f} para KMeans y {ari_gmm:.3f} para el "
-    f"GMM; discrepan en el {differ.mean():.1%} de los puntos. El GMM además cuantifica la duda ({share_uncertain:.1%} "
+    f"{', '.join(f'{num(w, 2)}' for w in data.weights)}; un GMM `full` es exactamente esa familia, mientras que "
+    f"KMeans supone grupos esféricos e iguales. El solapamiento de los grupos lo mide el clasificador de Bayes con "
+    f"los parámetros verdaderos (óptimo en esperanza, no en cada muestra): ARI {num(ari_bayes, 3)}.\n"
+    f"- **b)** Con K={K_TRUE}, el ARI frente a la verdad es {num(ari_kmeans, 3)} para KMeans y {num(ari_gmm, 3)} para el "
+    f"GMM; discrepan en el {pct(differ.mean(), 1)} de los puntos. El GMM además cuantifica la duda ({pct(share_uncertain, 1)} "
     f"de puntos con responsabilidad máxima < 0,9). A lo largo de las iteraciones la inercia "
     f"{'nunca sube' if np.all(inertia_steps <= 1e-9) else 'SUBE en algún paso'} y la log-verosimilitud "
     f"{'nunca baja' if np.all(loglik_steps >= -1e-12) else 'BAJA en algún paso'}.\n"
     f"- **c)** KMeans {'es estable pero sistemáticamente incorrecto' if kmeans_stable and kmeans_wrong else 'da'} "
-    f"en esta escena (ARI medio {value_range(km_rows['ari_mean'])} con cualquier inicio); el GMM `full` obtiene ARI medio {gmm_default['ari_mean']:.3f} con su inicialización por "
-    f"defecto, {gmm_bad['ari_mean']:.3f} con el inicio malo y {gmm_random['ari_mean']:.3f} con `random`. "
+    f"en esta escena (ARI medio {value_range(km_rows['ari_mean'])} con cualquier inicio); el GMM `full` obtiene ARI medio {num(gmm_default['ari_mean'], 3)} con su inicialización por "
+    f"defecto, {num(gmm_bad['ari_mean'], 3)} con el inicio malo y {num(gmm_random['ari_mean'], 3)} con `random`. "
     f"Más robusto a peores inicios: {robust_verdict.split(':')[0]}; de ahí la práctica habitual de inicializar el "
     f"GMM con KMeans y usar varios reinicios.\n"
-    f"- **d)** El codo de la inercia apunta a K={knee.n_components} (cociente de bajadas {knee_ratio:.2f}) y el "
-    f"BIC a K={by_bic.n_components} con `{by_bic.covariance_type}` (ICL: K={by_icl.n_components}); en la escena de "
-    f"control, codo en K={knee_control.n_components} y BIC en K={by_bic_control.n_components}.\n\n"
+    f"- **d)** {f'La inercia no da un codo claro (la mayor frenada, en K={sharpest}, es de {num(ratios.max(), 2)})' if not elbow_clear else f'El codo de la inercia está en K={sharpest}'}; el "
+    f"BIC elige K={by_bic.n_components} con `{by_bic.covariance_type}` (ICL: K={by_icl.n_components}); en la escena de "
+    f"control, codo en K={sharpest_control} y BIC en K={by_bic_control.n_components}.\n\n"
     f"La lección general: KMeans es un caso particular muy restringido de un GMM; cuando sus supuestos se cumplen "
     f"(escena de control) ambos coinciden y KMeans es más barato, y cuando no (grupos alargados, desiguales y "
     f"solapados) el GMM con covarianza completa, bien inicializado y con K elegido por BIC, recupera la estructura "
-    f"que KMeans no puede representar. (Ejecución completa del cuaderno: {elapsed:.0f} s.)"
+    f"que KMeans no puede representar. (Ejecución completa del cuaderno: {num(elapsed, 0)} s.)"
 ))
 
 # %% [markdown]

@@ -13,6 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba
 from scipy.optimize import linear_sum_assignment
 
+from ._i18n import check_lang, localize
 from .static import _POINT_SIZE, _check_dims, _check_labels, _check_X, _label_axes, _new_axes, _palette
 
 __all__ = ["match_labels", "disagreement", "compare_assignments", "plot_robustness"]
@@ -64,7 +65,7 @@ def disagreement(kmeans_labels, gmm_labels) -> np.ndarray:
     return match_labels(kmeans_labels, gmm_labels) != kmeans_labels
 
 
-def compare_assignments(X, kmeans_labels, gmm_labels, ax=None, dims=(0, 1)) -> np.ndarray:
+def compare_assignments(X, kmeans_labels, gmm_labels, ax=None, dims=(0, 1), lang: str = "en") -> np.ndarray:
     """KMeans and GMM assignments side by side, with the points on which they disagree circled in black.
 
     The GMM labels are first matched to the KMeans ones (:func:`match_labels`), so the same colour means the
@@ -76,11 +77,14 @@ def compare_assignments(X, kmeans_labels, gmm_labels, ax=None, dims=(0, 1)) -> n
     kmeans_labels, gmm_labels : array-like of shape (n_samples,)
     ax : pair of matplotlib Axes, optional
     dims : pair of int, default=(0, 1)
+    lang : {"en", "es"}, default="en"
+        Language of the titles, axis labels and legends.
 
     Returns
     -------
     axes : ndarray of two matplotlib Axes
     """
+    check_lang(lang, "compare_assignments")
     X = _check_X(X, "compare_assignments")
     dims = _check_dims(dims, X.shape[1], "compare_assignments")
     kmeans_labels = _check_labels(kmeans_labels, X.shape[0], "kmeans_labels", "compare_assignments")
@@ -104,13 +108,13 @@ def compare_assignments(X, kmeans_labels, gmm_labels, ax=None, dims=(0, 1)) -> n
         panel.set_title(name)
         panel.legend(loc="best", fontsize="small")
         _label_axes(panel, dims, X.shape[1])
-    return axes
+    return localize(axes, lang)
 
 
 # ------------------------------------------------------------------------------------------------ robustness
 
 
-def plot_robustness(table, ax: Optional[Axes] = None) -> Axes:
+def plot_robustness(table, ax: Optional[Axes] = None, lang: str = "en") -> Axes:
     """Box plots of the ARI of every run, one box per init and covariance type, grouped by method.
 
     Parameters
@@ -118,11 +122,14 @@ def plot_robustness(table, ax: Optional[Axes] = None) -> Axes:
     table : pandas.DataFrame
         The output of :func:`gmmlab.robustness.init_robustness` (columns method, init, covariance_type, ari).
     ax : matplotlib Axes, optional
+    lang : {"en", "es"}, default="en"
+        Language of the titles, axis labels and legends.
 
     Returns
     -------
     ax : matplotlib Axes
     """
+    check_lang(lang, "plot_robustness")
     needed = {"method", "init", "covariance_type", "ari"}
     missing = needed - set(getattr(table, "columns", ()))
     if missing:
@@ -164,4 +171,4 @@ def plot_robustness(table, ax: Optional[Axes] = None) -> Axes:
     handles = [plt.Rectangle((0, 0), 1, 1, facecolor=type_colour[t], alpha=0.6) for t in types]
     names = ["none (KMeans)" if t == "none" else t for t in types]
     ax.legend(handles, names, title="covariance type", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    return ax
+    return localize(ax, lang)

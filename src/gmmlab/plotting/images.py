@@ -14,6 +14,7 @@ from sklearn.utils import check_random_state
 
 from gmmlab._validation import check_images
 
+from ._i18n import check_lang, localize
 from .static import _check_n_std, _palette, full_covariances
 
 __all__ = ["image_grid", "plot_component_samples", "plot_gmm_3d"]
@@ -79,6 +80,7 @@ def plot_component_samples(
     random_state=None,
     composition: Optional[pd.DataFrame] = None,
     cmap: str = "gray",
+    lang: str = "en",
 ) -> Figure:
     """Images drawn from each component of a fitted generator: one row per component.
 
@@ -93,12 +95,15 @@ def plot_component_samples(
     composition : pandas.DataFrame, optional
         The output of ``generator.component_composition(images, labels)``.
     cmap : str, default="gray"
+    lang : {"en", "es"}, default="en"
+        Language of the titles, axis labels and legends.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     caller = "plot_component_samples"
+    check_lang(lang, caller)
     if not hasattr(generator, "gmm_"):
         raise ValueError(f"{caller}: generator must be a fitted GMMImageGenerator; call fit() first.")
     if isinstance(n_per_component, bool) or not isinstance(n_per_component, numbers.Integral) or n_per_component < 1:
@@ -120,10 +125,11 @@ def plot_component_samples(
             dominant = composition["dominant_class"].iloc[k]
             if isinstance(dominant, str):
                 label += f"\n{dominant} ({composition[dominant].iloc[k]:.0%})"
-        axes[k, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
+        # Text, not a y label: matplotlib re-centres a horizontal y label at draw time, over the image.
+        axes[k, 0].text(-0.08, 0.5, label, transform=axes[k, 0].transAxes, ha="right", va="center", fontsize=8)
     axes[0, 0].set_title("mean", fontsize=8)
     fig.subplots_adjust(left=0.15, wspace=0.05, hspace=0.05)
-    return fig
+    return localize(fig, lang)
 
 
 def _ellipsoid_mesh(mean, covariance, scale: float, n_u: int = 24, n_v: int = 12):
@@ -143,7 +149,8 @@ def _ellipsoid_mesh(mean, covariance, scale: float, n_u: int = 24, n_v: int = 12
             i += [p0, p1]
             j += [p1, q1]
             k += [q0, q0]
-    return points, np.array(i), np.array(j), np.array(k)
+    # float32 vertices and int16 indices: plotly stores them as compact typed arrays (a notebook holds many).
+    return points.astype(np.float32), *(np.array(t, dtype=np.int16) for t in (i, j, k))
 
 
 def plot_gmm_3d(
@@ -154,6 +161,7 @@ def plot_gmm_3d(
     max_points: int = 3000,
     class_names: Optional[Sequence[str]] = None,
     random_state=0,
+    lang: str = "en",
 ) -> "go.Figure":
     """The data in its 3 leading principal components with one ellipsoid per mixture component (plotly).
 
@@ -177,6 +185,8 @@ def plot_gmm_3d(
         labels themselves.
     random_state : int, RandomState instance or None, default=0
         Chooses the subset of points.
+    lang : {"en", "es"}, default="en"
+        Language of the titles, axis labels and legends.
 
     Returns
     -------
@@ -186,6 +196,7 @@ def plot_gmm_3d(
     import plotly.graph_objects as go  # only the 3-D view needs plotly
 
     caller = "plot_gmm_3d"
+    check_lang(lang, caller)
     gmm = getattr(generator_or_gmm, "gmm_", generator_or_gmm)
     if not hasattr(gmm, "means_"):
         raise ValueError(f"{caller}: expected a fitted GMMImageGenerator or GaussianMixture; call fit() first.")
@@ -210,7 +221,7 @@ def plot_gmm_3d(
     keep = np.arange(Z.shape[0])
     if Z.shape[0] > max_points:
         keep = np.sort(check_random_state(random_state).choice(Z.shape[0], max_points, replace=False))
-    points = Z[keep, :3]
+    points = Z[keep, :3].astype(np.float32)
 
     fig = go.Figure()
     if labels is None:
@@ -255,4 +266,4 @@ def plot_gmm_3d(
         legend=dict(itemsizing="constant"),
         margin=dict(l=0, r=0, t=40, b=0),
     )
-    return fig
+    return localize(fig, lang)

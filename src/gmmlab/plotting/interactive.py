@@ -8,6 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ._i18n import check_lang, localize
 from .static import (
     _check_dims,
     _check_history,
@@ -36,7 +37,10 @@ def _hex(colours: np.ndarray) -> list:
 
 
 def _ellipse_path(mean2, covariance2, levels, n_points: int = 60) -> tuple:
-    """x and y of the closed curves at every level, separated by None (one plotly line trace)."""
+    """x and y of the closed curves at every level, separated by NaN (one plotly line trace, drawn with gaps).
+
+    float32 arrays: plotly stores them as compact typed arrays, so many animation frames stay small.
+    """
     center, radii, angle = _ellipse_geometry(mean2, covariance2)
     t = np.linspace(0, 2 * np.pi, n_points)
     theta = np.radians(angle)
@@ -44,9 +48,9 @@ def _ellipse_path(mean2, covariance2, levels, n_points: int = 60) -> tuple:
     xs, ys = [], []
     for level in levels:
         curve = rotation @ np.vstack([level * radii[0] * np.cos(t), level * radii[1] * np.sin(t)])
-        xs += list(curve[0] + center[0]) + [None]
-        ys += list(curve[1] + center[1]) + [None]
-    return xs, ys
+        xs += list(curve[0] + center[0]) + [np.nan]
+        ys += list(curve[1] + center[1]) + [np.nan]
+    return np.asarray(xs, dtype=np.float32), np.asarray(ys, dtype=np.float32)
 
 
 def animate_evolution(
@@ -57,6 +61,7 @@ def animate_evolution(
     dims=(0, 1),
     n_std=(1, 2),
     frame_duration: int = 400,
+    lang: str = "en",
 ) -> go.Figure:
     """A plotly animation of one restart of a fit: one frame per iteration, a play button and a slider.
 
@@ -80,11 +85,14 @@ def animate_evolution(
     n_std : float or sequence of float, default=(1, 2)
     frame_duration : int, default=400
         Milliseconds per frame when playing.
+    lang : {"en", "es"}, default="en"
+        Language of the titles, axis labels and legends.
 
     Returns
     -------
     plotly.graph_objects.Figure
     """
+    check_lang(lang, "animate_evolution")
     X = _check_X(X, "animate_evolution")
     _check_history(history, X, "animate_evolution")
     dims = _check_dims(dims, X.shape[1], "animate_evolution")
@@ -111,7 +119,7 @@ def animate_evolution(
 
     def state(record):
         labels, resp = _record_assignments(history, record, X)
-        opacity = 0.85 if resp is None else 0.15 + 0.8 * resp[shown].max(axis=1)
+        opacity = 0.85 if resp is None else (0.15 + 0.8 * resp[shown].max(axis=1)).astype(np.float32)
         centres = record.means[:, dims]
         traces = [
             go.Scatter(marker=dict(color=labels[shown], opacity=opacity)),
@@ -216,4 +224,4 @@ def animate_evolution(
         figure.add_annotation(text=f"iteration 0 off scale: {objectives[0]:.4g}", xref="x2 domain", yref="y2 domain",
                               x=0.02, y=0.02, xanchor="left", yanchor="bottom", showarrow=False,
                               font=dict(size=11, color="gray"))
-    return figure
+    return localize(figure, lang)

@@ -8,6 +8,7 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from ..selection import CRITERION_LABELS, Selection, choose_n_components
+from ._i18n import check_lang, localize
 
 __all__ = ["plot_criterion", "plot_elbow"]
 
@@ -21,7 +22,7 @@ def _axes(ax):
 
 
 def plot_criterion(
-    results: pd.DataFrame, criterion: str = "bic", selection: Optional[Selection] = None, ax=None
+    results: pd.DataFrame, criterion: str = "bic", selection: Optional[Selection] = None, ax=None, lang: str = "en"
 ):
     """Mean criterion against K, one line per covariance type, a band of ± one std over seeds, the choice marked.
 
@@ -34,11 +35,14 @@ def plot_criterion(
     selection : Selection, optional
         The choice to mark; by default :func:`gmmlab.selection.choose_n_components` with its default rule.
     ax : matplotlib Axes, optional
+    lang : {"en", "es"}, default="en"
+        Language of the titles, axis labels and legends.
 
     Returns
     -------
     ax : matplotlib Axes
     """
+    check_lang(lang, "plot_criterion")
     if selection is None:
         selection = choose_n_components(results, criterion)
     elif selection.criterion != criterion:
@@ -79,10 +83,10 @@ def plot_criterion(
     ax.set_ylabel(CRITERION_LABELS[criterion])
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="best", fontsize="small")
-    return ax
+    return localize(ax, lang)
 
 
-def plot_elbow(results: pd.DataFrame, selection: Optional[Selection] = None, ax=None):
+def plot_elbow(results: pd.DataFrame, selection: Optional[Selection] = None, ax=None, lang: str = "en"):
     """KMeans inertia against K (band of ± one std over seeds) with the knee marked.
 
     Parameters
@@ -92,9 +96,11 @@ def plot_elbow(results: pd.DataFrame, selection: Optional[Selection] = None, ax=
     selection : Selection, optional
         The choice to mark; by default the knee (:func:`gmmlab.selection.choose_n_components` on inertia).
     ax : matplotlib Axes, optional
+    lang : {"en", "es"}, default="en"
+        Language of the titles, axis labels and legends.
 
     Returns
     -------
     ax : matplotlib Axes
     """
-    return plot_criterion(results, "inertia", selection=selection, ax=ax)
+    return plot_criterion(results, "inertia", selection=selection, ax=ax, lang=lang)

@@ -18,6 +18,7 @@ from matplotlib.patches import Ellipse
 
 from .._validation import check_covariance_types
 from ..mixture import FitData, MixtureParams, e_step, get_structure
+from ._i18n import check_lang, localize
 
 __all__ = [
     "plot_data",
@@ -269,7 +270,9 @@ def _point_colors(n_components: int, labels=None, responsibilities=None) -> np.n
 # ------------------------------------------------------------------------------------------------ data
 
 
-def plot_data(X, labels=None, ax: Optional[Axes] = None, title: Optional[str] = None, dims=(0, 1)) -> Axes:
+def plot_data(
+    X, labels=None, ax: Optional[Axes] = None, title: Optional[str] = None, dims=(0, 1), lang: str = "en"
+) -> Axes:
     """Scatter the data, coloured by its true label when given.
 
     Parameters
@@ -281,11 +284,14 @@ def plot_data(X, labels=None, ax: Optional[Axes] = None, title: Optional[str] = 
     title : str, optional
     dims : pair of int, default=(0, 1)
         The two features drawn.
+    lang : {"en", "es"}, default="en"
+        Language of the titles, axis labels and legends.
 
     Returns
     -------
     ax : matplotlib Axes
     """
+    check_lang(lang, "plot_data")
     X = _check_X(X, "plot_data")
     dims = _check_dims(dims, X.shape[1], "plot_data")
     ax = _new_axes(ax)
@@ -301,6 +307,7 @@ def plot_data(X, labels=None, ax: Optional[Axes] = None, title: Optional[str] = 
             ax.scatter(P[mask, 0], P[mask, 1], s=_POINT_SIZE, color=colour, alpha=0.8, linewidths=0, label=str(value))
         ax.legend(title="label", fontsize="small", markerscale=1.5, loc="best")
     _label_axes(ax, dims, X.shape[1])
+    localize(ax, lang)
     if title is not None:
         ax.set_title(title)
     return ax
@@ -327,6 +334,7 @@ def plot_kmeans(
     regions: bool = True,
     dims=(0, 1),
     resolution: int = 300,
+    lang: str = "en",
 ) -> Axes:
     """KMeans: points coloured by cluster, the centres, and the Voronoi decision regions.
 
@@ -343,11 +351,14 @@ def plot_kmeans(
         regions are those of the centres projected onto the plane, which the points' own labels need not follow.
     dims : pair of int, default=(0, 1)
     resolution : int, default=300
+    lang : {"en", "es"}, default="en"
+        Language of the titles, axis labels and legends.
 
     Returns
     -------
     ax : matplotlib Axes
     """
+    check_lang(lang, "plot_kmeans")
     X = _check_X(X, "plot_kmeans")
     centers = _centers_of(model_or_centers)
     if centers.ndim != 2 or centers.shape[1] != X.shape[1]:
@@ -387,7 +398,7 @@ def plot_kmeans(
     ax.set_xlim(low[0], high[0])
     ax.set_ylim(low[1], high[1])
     _label_axes(ax, dims, X.shape[1])
-    return ax
+    return localize(ax, lang)
 
 
 # ------------------------------------------------------------------------------------------------ GMM
@@ -491,6 +502,7 @@ def plot_gmm(
     soft: bool = True,
     dims=(0, 1),
     covariance_type: Optional[str] = None,
+    lang: str = "en",
 ) -> Axes:
     """A Gaussian mixture over its data: ellipses at ``n_std`` standard deviations and the assignments.
 
@@ -508,11 +520,14 @@ def plot_gmm(
     dims : pair of int, default=(0, 1)
     covariance_type : str, optional
         Needed for an iteration record (e.g. ``history.covariance_type``).
+    lang : {"en", "es"}, default="en"
+        Language of the titles, axis labels and legends.
 
     Returns
     -------
     ax : matplotlib Axes
     """
+    check_lang(lang, "plot_gmm")
     X = _check_X(X, "plot_gmm")
     means, covariances, weights, covariance_type = _mixture_parameters(gmm, covariance_type)
     if means.shape[1] != X.shape[1]:
@@ -536,4 +551,4 @@ def plot_gmm(
     _label_axes(ax, dims, X.shape[1])
     levels = ", ".join(f"{v:g}" for v in _check_n_std(n_std))
     ax.set_title(f"GMM ({covariance_type}): {levels} sd, {'soft' if soft else 'hard'} assignment")
-    return ax
+    return localize(ax, lang)

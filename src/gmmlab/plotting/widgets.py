@@ -11,6 +11,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from ._i18n import check_lang, localize
 from .static import (
     _check_dims,
     _check_restart,
@@ -33,7 +34,15 @@ _OBJECTIVE_LABEL = {
 }
 
 
-def draw_record(history, record, X, ax_model, ax_objective, objectives, dims=(0, 1), n_std=(1, 2), limits=None):
+_WIDGET_WORDS = {
+    "en": {"restart": "restart", "kept": "kept", "iteration": "iteration", "play": "play"},
+    "es": {"restart": "reinicio", "kept": "el elegido", "iteration": "iteración", "play": "reproducir"},
+}
+
+
+def draw_record(
+    history, record, X, ax_model, ax_objective, objectives, dims=(0, 1), n_std=(1, 2), limits=None, lang="en"
+):
     """Draw one history record on two axes: the model over the data, and the objective curve up to it.
 
     Used by :func:`evolution_widget`; ``objectives`` is the objective of every iteration of the record's restart.
@@ -71,6 +80,8 @@ def draw_record(history, record, X, ax_model, ax_objective, objectives, dims=(0,
     ax_objective.set_ylabel(_OBJECTIVE_LABEL.get(history.objective_name, history.objective_name))
     name = "mean log-likelihood" if history.objective_name == "log_likelihood" else history.objective_name
     ax_objective.set_title(f"{name} = {record.objective:.6g}")
+    localize(ax_model, lang)
+    localize(ax_objective, lang)
 
 
 def evolution_widget(
@@ -80,6 +91,7 @@ def evolution_widget(
     dims=(0, 1),
     n_std=(1, 2),
     figsize=(12, 4.8),
+    lang: str = "en",
 ) -> widgets.VBox:
     """A slider over the iterations of a fit (and a menu over its restarts) redrawing the model at each one.
 
@@ -102,6 +114,8 @@ def evolution_widget(
     n_std : float or sequence of float, default=(1, 2)
         Ellipse levels, in standard deviations.
     figsize : pair of float, default=(12, 4.8)
+    lang : {"en", "es"}, default="en"
+        Language of the titles, axis labels and legends.
 
     Returns
     -------
@@ -109,6 +123,7 @@ def evolution_widget(
         ``children[0]`` is the control row (restart ``Dropdown``, ``Play``, iteration ``IntSlider``) and
         ``children[1]`` the ``Image`` showing the figure.
     """
+    check_lang(lang, "evolution_widget")
     X = _check_X(X, "evolution_widget")
     _check_history(history, X, "evolution_widget")
     dims = _check_dims(dims, X.shape[1], "evolution_widget")
@@ -139,7 +154,8 @@ def evolution_widget(
         record = by_iteration.get(slider.value)
         if record is None:
             return
-        draw_record(history, record, X, ax_model, ax_objective, objectives, dims=dims, n_std=n_std, limits=limits)
+        draw_record(history, record, X, ax_model, ax_objective, objectives, dims=dims, n_std=n_std, limits=limits,
+                    lang=lang)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=80)
         image.value = buffer.getvalue()
@@ -155,11 +171,13 @@ def evolution_widget(
         slider.observe(redraw, "value")
         redraw()
 
-    labels = [(f"restart {r}" + (" (kept)" if r == history.best_restart else ""), r) for r in restarts]
-    dropdown = widgets.Dropdown(options=labels, value=restart, description="restart")
-    slider = widgets.IntSlider(value=0, min=0, max=last_iteration(restart), description="iteration",
+    words = _WIDGET_WORDS[lang]
+    labels = [(f"{words['restart']} {r}" + (f" ({words['kept']})" if r == history.best_restart else ""), r)
+              for r in restarts]
+    dropdown = widgets.Dropdown(options=labels, value=restart, description=words["restart"])
+    slider = widgets.IntSlider(value=0, min=0, max=last_iteration(restart), description=words["iteration"],
                                continuous_update=True)
-    play = widgets.Play(value=0, min=0, max=slider.max, interval=400, description="play")
+    play = widgets.Play(value=0, min=0, max=slider.max, interval=400, description=words["play"])
     widgets.jslink((play, "value"), (slider, "value"))
     slider.observe(redraw, "value")
     dropdown.observe(change_restart, "value")
