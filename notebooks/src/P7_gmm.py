@@ -1396,7 +1396,8 @@ respuesta((
     + ("el mejor de la tabla, aunque todavía lejos de las imágenes reales; "
        if mfa_ndb_better else "no mejora al de la ruta PCA, porque ")
     + "sus muestras llevan ruido independiente por píxel, que NDB y la vista castigan aunque la densidad sea mejor. "
-    "Los modelos publicados sobre Fashion-MNIST llegan a unos 3,3–3,7 bits por dimensión."
+    + f"Los modelos publicados sobre Fashion-MNIST llegan a {num(3.34, 2)}–{num(3.66, 2)} bits por dimensión "
+    "(Liu, Mandt y Van den Broeck 2022; PixelVAE)."
 ))
 
 # %% [markdown]
@@ -1478,5 +1479,9 @@ respuesta((
 # - C. Meehan, K. Chaudhuri y S. Dasgupta (2020). *A Non-Parametric Test to Detect Data-Copying in Generative Models*.
 #   AISTATS 2020 (la idea de comparar distancias al entrenamiento con las de datos no vistos; aquí no se aplica su
 #   test $C_T$).
+# - Z. Ghahramani y G. E. Hinton (1996). *The EM Algorithm for Mixtures of Factor Analyzers*. Informe técnico
+#   CRG-TR-96-1, Universidad de Toronto (la MFA de la última sección).
+# - X. Liu, S. Mandt y G. Van den Broeck (2022). *Lossless Compression with Probabilistic Circuits*. ICLR 2022 (bits por
+#   dimensión de referencia en Fashion-MNIST).
 # - `gmmlab` (este proyecto): `gmmlab.selection`, `gmmlab.generative`, `gmmlab.metrics`, `gmmlab.plotting`.
 # - Enunciado: Práctica 7, "Clustering con KMeans GMM y GMM como modelo generativo de imágenes".
