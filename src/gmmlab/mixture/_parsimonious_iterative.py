@@ -77,6 +77,26 @@ def _unit_determinant(matrix):
     return matrix / np.exp(logdet / matrix.shape[-1])
 
 
+def _volumes_and_shape(values, nk, shape, tol: float, max_iter: int):
+    """Celeux & Govaert's fixed point for variable volumes and one common shape (VEI, VEV).
+
+    ``values`` (K, d) are the diagonals (VEI) or eigenvalues (VEV) of the scatter matrices, ``shape`` (d,) the
+    starting shape (determinant 1). Returns ``(volumes (K,), shape (d,), n_iter)``.
+    """
+    d = values.shape[1]
+    volumes = None
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        new_volumes = (values / shape).sum(axis=1) / (d * nk)
+        pooled = (values / new_volumes[:, None]).sum(axis=0)
+        new_shape = pooled / _geometric_mean(pooled)
+        change = max(_relative_change(new_volumes, volumes), _relative_change(new_shape, shape))
+        volumes, shape = new_volumes, new_shape
+        if not change > tol:  # also stops on NaN
+            break
+    return volumes, shape, n_iter
+
+
 def vei(diagonals, nk, previous: Optional[np.ndarray], tol: float, max_iter: int):
     """VEI: ``Sigma_k = lambda_k B``, B diagonal with determinant 1. diagonals (K, d) -> (K, d), n_iter."""
     d = diagonals.shape[1]
@@ -84,16 +104,7 @@ def vei(diagonals, nk, previous: Optional[np.ndarray], tol: float, max_iter: int
         shape = previous[0] / _geometric_mean(previous[0])
     else:
         shape = np.ones(d)
-    volumes = None
-    n_iter = 0
-    for n_iter in range(1, max_iter + 1):
-        new_volumes = (diagonals / shape).sum(axis=1) / (d * nk)
-        pooled = (diagonals / new_volumes[:, None]).sum(axis=0)
-        new_shape = pooled / _geometric_mean(pooled)
-        change = max(_relative_change(new_volumes, volumes), _relative_change(new_shape, shape))
-        volumes, shape = new_volumes, new_shape
-        if not change > tol:  # also stops on NaN
-            break
+    volumes, shape, n_iter = _volumes_and_shape(diagonals, nk, shape, tol, max_iter)
     return volumes[:, None] * shape, n_iter
 
 
@@ -133,16 +144,7 @@ def vev(scatter, nk, previous: Optional[np.ndarray], tol: float, max_iter: int):
             shape = previous_eigenvalues / _geometric_mean(previous_eigenvalues)
     if shape is None:
         shape = np.ones(d)
-    volumes = None
-    n_iter = 0
-    for n_iter in range(1, max_iter + 1):
-        new_volumes = (eigenvalues / shape).sum(axis=1) / (d * nk)
-        pooled = (eigenvalues / new_volumes[:, None]).sum(axis=0)
-        new_shape = pooled / _geometric_mean(pooled)
-        change = max(_relative_change(new_volumes, volumes), _relative_change(new_shape, shape))
-        volumes, shape = new_volumes, new_shape
-        if not change > tol:
-            break
+    volumes, shape, n_iter = _volumes_and_shape(eigenvalues, nk, shape, tol, max_iter)
     return (eigenvectors * (volumes[:, None] * shape)[:, None, :]) @ np.swapaxes(eigenvectors, 1, 2), n_iter
 
 
