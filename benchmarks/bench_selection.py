@@ -212,8 +212,10 @@ def main(argv=None):
     parser.add_argument("--refine-tol", type=float, default=None)
     parser.add_argument("--refine-max-iter", type=int, default=None)
     parser.add_argument("--n-polish", type=int, default=None)
-    parser.add_argument("--reg-covar", type=float, default=None, help="gmmlab's reg_covar (default 1e-6)")
-    parser.add_argument("--no-cross", action="store_true", help="no starts from the other types' solutions")
+    parser.add_argument("--reg-covar", type=float, default=None, help="gmmlab's reg_covar (default 'auto')")
+    parser.add_argument("--neighbour-rounds", type=int, default=None)
+    parser.add_argument("--neighbour-keep", type=int, default=None)
+    parser.add_argument("--cross", action="store_true", help="also start each type from the other types' solutions")
     parser.add_argument("--only", default=None, help="comma-separated data set names")
     parser.add_argument("--no-peers", action="store_true", help="gmmlab only (for comparing strategies)")
     parser.add_argument("--peers-from", default=None, help="reuse the peers' columns of an earlier --csv")
@@ -221,9 +223,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     strategy = args.strategy
-    if strategy == "custom" or args.no_cross or any(
+    if strategy == "custom" or args.cross or any(
         v is not None for v in (args.short_iter, args.n_keep, args.seeds, args.starts, args.refine_tol,
-                                args.refine_max_iter, args.n_polish)
+                                args.refine_max_iter, args.n_polish, args.neighbour_rounds, args.neighbour_keep)
     ):
         starts = DEFAULT_STARTS
         if args.seeds is not None:
@@ -232,10 +234,13 @@ def main(argv=None):
             starts = tuple((n, int(c)) for n, c in (item.split(":") for item in args.starts.split(",")))
         base = SearchStrategy()
         strategy = SearchStrategy(starts=starts, short_iter=args.short_iter or base.short_iter,
-                                  n_keep=args.n_keep or base.n_keep, cross_types=not args.no_cross,
+                                  n_keep=args.n_keep or base.n_keep, cross_types=args.cross,
                                   refine_tol=base.refine_tol if args.refine_tol is None else args.refine_tol,
                                   refine_max_iter=args.refine_max_iter or base.refine_max_iter,
-                                  n_polish=args.n_polish or base.n_polish)
+                                  n_polish=args.n_polish or base.n_polish,
+                                  neighbour_rounds=(base.neighbour_rounds if args.neighbour_rounds is None
+                                                    else args.neighbour_rounds),
+                                  neighbour_keep=args.neighbour_keep or base.neighbour_keep)
     ks = list(range(1, 7 if args.quick else 10))
     sets = datasets(args.quick)
     if args.only:

@@ -89,6 +89,16 @@ def check_float(name: str, value, minimum: float, owner: str = "", strict: bool 
     return float(value)
 
 
+def check_reg_covar(value, owner: str = ""):
+    """``"auto"`` or a finite number >= 0."""
+    if isinstance(value, str):
+        if value != "auto":
+            prefix = f"{owner}: " if owner else ""
+            raise ValueError(f"{prefix}reg_covar must be 'auto' or a finite number >= 0, got {value!r}.")
+        return value
+    return check_float("reg_covar", value, 0.0, owner)
+
+
 def check_choice(name: str, value, choices, owner: str = ""):
     """One of ``choices``."""
     if not isinstance(value, str) or value not in choices:

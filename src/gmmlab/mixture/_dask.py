@@ -33,6 +33,7 @@ from ._em import chunk_statistics, e_step, most_probable_component
 from ._init import initial_responsibilities
 from ._memory import available_memory
 from ._registry import get_structure, n_mixture_parameters
+from ._search import resolve_reg_covar
 from ._structure import FitData, Scratch
 from ._threads import one_thread
 
@@ -317,6 +318,15 @@ def fit_dask(estimator, X, sample_weight=None, persist: Optional[bool] = None):
         sample, sample_weights = _initial_sample(estimator, X, weights, random_state)
         sample -= shift
 
+    if do_init or not hasattr(estimator, "reg_covar_"):
+        # "auto" with the search: relative to the columns' variances, estimated on the initial sample (or on the
+        # first rows when every parameter is given)
+        if sample is not None:
+            rows, row_weights = sample, sample_weights
+        else:
+            rows, row_weights = np.asarray(X[: min(n_samples, 100_000)].compute()) - shift, None
+        estimator.reg_covar_ = resolve_reg_covar(estimator.reg_covar, rows, row_weights,
+                                                 search=estimator.init_params == "auto")
     searched = None
     if need_resp and estimator.init_params == "auto":
         # The em-EM search runs in memory on the sample; its solution starts the data-parallel EM on all rows.

@@ -12,13 +12,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_choice, check_data, check_float, check_int, check_sample_weight
+from .._validation import check_choice, check_data, check_float, check_int, check_reg_covar, check_sample_weight
 from ..history import History
 from ._em import criteria, e_step, fit_em, initial_params, most_probable_component
 from ._init import INIT_METHODS, initial_responsibilities
 from ._full import FullCovariance
 from ._registry import ALL_COVARIANCE_TYPES, get_structure, n_mixture_parameters
-from ._search import SearchStrategy, build_tree, search_em, start_responsibilities
+from ._search import SearchStrategy, build_tree, resolve_reg_covar, search_em, start_responsibilities
 from ._tied import TiedCovariance
 from ._memory import check_fit_memory
 from ._structure import FitData, MixtureParams
@@ -59,8 +59,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         (K, d) for the diagonal models, (d, d) for EEE/tied, (K, d, d) for the other rotated models.
     tol : float, default=1e-3
         EM stops when the lower bound (mean log-likelihood per sample) changes by less than this.
-    reg_covar : float, default=1e-6
-        Added to the diagonal of every covariance so that it stays positive definite.
+    reg_covar : float or "auto", default="auto"
+        Added to the diagonal of every covariance so that it stays positive definite. ``"auto"``: 1e-6 with
+        scikit-learn's initialisations (scikit-learn's value: those fits stay identical to scikit-learn's); with
+        ``init_params="auto"``, 1e-6 times the smallest column variance of the data, so that the fit does not
+        depend on the data's units (an absolute 1e-6 is a visible bias on columns of variance 1e-4 and below;
+        see :func:`gmmlab.mixture._search.resolve_reg_covar`). The value used is ``reg_covar_``.
     max_iter : int, default=100
         Maximum number of EM iterations per initialisation.
     n_init : int, default=1
@@ -102,6 +106,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     precisions_ : ndarray, layout of ``covariance_type``
     precisions_cholesky_ : ndarray, layout of ``covariance_type``
     converged_ : bool
+    reg_covar_ : float
+        The regularisation the fit added to every variance (``reg_covar``, or what ``"auto"`` resolved to).
     n_iter_ : int
         EM iterations of the best initialisation.
     lower_bound_ : float
@@ -128,7 +134,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         *,
         covariance_type: str = "full",
         tol: float = 1e-3,
-        reg_covar: float = 1e-6,
+        reg_covar: float | str = "auto",
         max_iter: int = 100,
         n_init: int = 1,
         init_params: str = "kmeans",
@@ -166,7 +172,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         check_int("n_components", self.n_components, 1, owner)
         check_choice("covariance_type", self.covariance_type, ALL_COVARIANCE_TYPES, owner)
         check_float("tol", self.tol, 0.0, owner)
-        check_float("reg_covar", self.reg_covar, 0.0, owner)
+        check_reg_covar(self.reg_covar, owner)
         check_int("max_iter", self.max_iter, 0, owner)
         check_int("n_init", self.n_init, 1, owner)
         check_choice("init_params", self.init_params, tuple(INIT_METHODS) + ("auto",), owner)
@@ -276,6 +282,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             first_resp = initial_responsibilities(X, self.n_components, self.init_params, random_state, **weighted)
         data = FitData.from_samples(X, shift, sample_weight)
         X_centred = data.samples()  # a (n, d) view: the engine keeps one centred copy of the data
+        if do_init or not hasattr(self, "reg_covar_"):
+            self.reg_covar_ = resolve_reg_covar(self.reg_covar, X_centred, sample_weight,
+                                                search=self.init_params == "auto")
 
         if do_init and self.init_params == "auto" and not {"weights", "means", "precisions"} & inits.keys():
             # The search's starts ignore sample weights; its EM runs use them (data carries them).
@@ -325,7 +334,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             n_init=n_init,
             tol=self.tol,
             max_iter=self.max_iter,
-            reg_covar=self.reg_covar,
+            reg_covar=self.reg_covar_,
             start_lower_bound=start_lower_bound,
             history=history,
             history_max_cells=self.history_max_cells,
@@ -345,7 +354,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             starts = start_responsibilities(X_centred, self.n_components, strategy, random_state, trees)
             found = search_em(
                 data, shift, X_centred, structure, starts, strategy=strategy, tol=self.tol, max_iter=self.max_iter,
-                reg_covar=self.reg_covar, data_covariance=data_covariance,
+                reg_covar=self.reg_covar_, data_covariance=data_covariance,
             )
             rank = (found.degenerate, -found.result.lower_bound)
             if best is None or rank < (best.degenerate, -best.result.lower_bound):
@@ -383,7 +392,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """The starting parameters in centred coordinates: from ``resp`` (n, K), overridden by user inits."""
         weights = means = covariances = precisions_cholesky = None
         if resp is not None:
-            start = initial_params(structure, X_centred, resp, self.reg_covar, sample_weight)
+            start = initial_params(structure, X_centred, resp, self.reg_covar_, sample_weight)
             weights, means, covariances, precisions_cholesky = start.weights, start.means, start.covariances, (
                 start.precisions_cholesky
             )

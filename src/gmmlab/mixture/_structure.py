@@ -175,7 +175,7 @@ class Scratch:
 
     def take(self, purpose: str, shape, dtype) -> np.ndarray:
         """A C-ordered array of ``shape`` backed by the buffer of ``purpose``; its content is undefined."""
-        size = int(np.prod(shape))
+        size = math.prod(shape)
         buffer = getattr(self, purpose)
         if buffer is None or buffer.size < size or buffer.dtype != dtype:
             buffer = np.empty(size, dtype=dtype)

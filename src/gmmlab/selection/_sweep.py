@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from dataclasses import replace
 from typing import Any, Iterable, Optional, Sequence, Union
 
 import numpy as np
@@ -21,6 +22,7 @@ from .._validation import (
     check_int,
     check_n_components_grid,
     check_n_jobs,
+    check_reg_covar,
     check_sample_weight,
 )
 from ..mixture import (
@@ -36,7 +38,14 @@ from ..mixture import (
     initial_responsibilities,
 )
 from ..mixture._degenerate import check_degenerate
-from ..mixture._search import SearchStrategy, build_tree, search_em, start_responsibilities
+from ..mixture._search import (
+    SearchStrategy,
+    build_tree,
+    neighbour_starts,
+    resolve_reg_covar,
+    search_em,
+    start_responsibilities,
+)
 
 __all__ = ["BACKENDS", "COLUMNS", "MODELS", "STRATEGIES", "sweep"]
 
@@ -66,7 +75,7 @@ STRATEGIES: tuple[str, ...] = ("auto", "sklearn")
 BACKENDS: tuple[Optional[str], ...] = (None, "dask")
 
 # Estimator parameters a sweep passes on, with their defaults; anything tied to one K (means_init, ...) is refused.
-_GMM_PARAMS = {"tol": 1e-3, "reg_covar": 1e-6, "max_iter": 100, "n_init": 1, "init_params": "kmeans"}
+_GMM_PARAMS = {"tol": 1e-3, "reg_covar": "auto", "max_iter": 100, "n_init": 1, "init_params": "kmeans"}
 _KMEANS_PARAMS = {"init": "k-means++", "n_init": 1, "max_iter": 300, "tol": 1e-4, "algorithm": "lloyd"}
 
 
@@ -103,7 +112,7 @@ def _check_params(model: str, params: dict, owner: str) -> dict:
     check_int("max_iter", merged["max_iter"], 1, owner)
     check_float("tol", merged["tol"], 0.0, owner)
     if model == "gmm":
-        check_float("reg_covar", merged["reg_covar"], 0.0, owner)
+        check_reg_covar(merged["reg_covar"], owner)
         check_choice("init_params", merged["init_params"], tuple(INIT_METHODS), owner)
     else:
         check_choice("init", merged["init"], ("k-means++", "random"), owner)
@@ -134,6 +143,7 @@ def _fit_gmm_shared_init(X, n_components: int, covariance_types: Sequence[str], 
     data = FitData.from_samples(X, shift, weights)
     weighted = {} if weights is None else {"sample_weight": weights}
     X_centred = data.samples()
+    reg_covar = resolve_reg_covar(params["reg_covar"], X_centred, weights, search=False)
     responsibilities = [
         initial_responsibilities(X_centred, n_components, params["init_params"], rng, **weighted)
         for _ in range(n_init)
@@ -150,15 +160,15 @@ def _fit_gmm_shared_init(X, n_components: int, covariance_types: Sequence[str], 
                 data,
                 shift,
                 lambda restart: initial_params(
-                    structure, X_centred, responsibilities[restart], params["reg_covar"], weights
+                    structure, X_centred, responsibilities[restart], reg_covar, weights
                 ),
                 structure,
                 n_init=n_init,
                 tol=params["tol"],
                 max_iter=params["max_iter"],
-                reg_covar=params["reg_covar"],
+                reg_covar=reg_covar,
             )
-            row.update(_fitted_row(structure, result, data, shift, data_covariance, params["reg_covar"]))
+            row.update(_fitted_row(structure, result, data, shift, data_covariance, reg_covar))
             row.update(n_iter=int(result.n_iter), start=params["init_params"])
         except SingularCovarianceError:
             # One degenerate fit (a collapsed component at a large K) must not sink the whole sweep.
@@ -200,12 +210,12 @@ def _fit_gmm_search(X, n_components: int, covariance_types: Sequence[str], rando
     """
     start = time.perf_counter()
     strategy = params["strategy"]
-    reg_covar = params["reg_covar"]
     rng = check_random_state(random_state)
     weights = params.get("sample_weight")  # the starts ignore them; every EM run of the search uses them
     shift = X.mean(axis=0) if weights is None else (weights @ X) / weights.sum()
     data = FitData.from_samples(X, shift, weights)
     X_centred = data.samples()
+    reg_covar = resolve_reg_covar(params["reg_covar"], X_centred, weights, search=True)
     starts = start_responsibilities(X_centred, n_components, strategy, rng, params.get("trees"))
     data_covariance = np.atleast_2d(np.cov(X_centred.T, bias=True))
     init_seconds = (time.perf_counter() - start) / len(covariance_types)
@@ -219,7 +229,7 @@ def _fit_gmm_search(X, n_components: int, covariance_types: Sequence[str], rando
         try:
             found = search_em(data, shift, X_centred, structure, starts, **run)
             row.update(_fitted_row(structure, found.result, data, shift, data_covariance, reg_covar))
-            row.update(n_iter=int(found.n_iter), start=found.start)
+            row.update(n_iter=int(found.n_iter), start=found.start, _params=found.result.params)
             solutions[covariance_type] = e_step(structure, found.result.params.shifted(-shift), data)[1]
         except SingularCovarianceError:
             pass
@@ -244,6 +254,77 @@ def _fit_gmm_search(X, n_components: int, covariance_types: Sequence[str], rando
     return list(rows.values())
 
 
+def _fit_gmm_neighbours(X, n_components: int, random_state: int, params: dict, rows: list, neighbours: dict):
+    """Improve the search's rows of one K and seed from the neighbouring K's solutions (one round).
+
+    ``neighbours[covariance_type]`` is ``(fewer, more)``: the centred parameters at K - 1 and K + 1 (or None).
+    Each row is replaced when the search from :func:`neighbour_starts` finds a better non-degenerate fit.
+    """
+    strategy = params["strategy"]
+    search = replace(strategy, n_keep=strategy.neighbour_keep, n_polish=1, always_continue=())
+    weights = params.get("sample_weight")
+    shift = X.mean(axis=0) if weights is None else (weights @ X) / weights.sum()
+    data = FitData.from_samples(X, shift, weights)
+    X_centred = data.samples()
+    reg_covar = resolve_reg_covar(params["reg_covar"], X_centred, weights, search=True)
+    data_covariance = np.atleast_2d(np.cov(X_centred.T, bias=True))
+    updated = []
+    for row in rows:
+        row = dict(row, improved=False)
+        pair = neighbours.get(row["covariance_type"])
+        if pair is not None:
+            start = time.perf_counter()
+            structure = get_structure(row["covariance_type"])
+            starts = neighbour_starts(structure, data, *pair)
+            if starts:
+                try:
+                    found = search_em(data, shift, X_centred, structure, starts, strategy=search, tol=params["tol"],
+                                      max_iter=params["max_iter"], reg_covar=reg_covar,
+                                      data_covariance=data_covariance)
+                    candidate = _fitted_row(structure, found.result, data, shift, data_covariance, reg_covar)
+                    row["n_iter"] += int(found.n_iter)
+                    if _better(candidate, row):
+                        row.update(candidate, start=found.start, _params=found.result.params, improved=True)
+                except SingularCovarianceError:
+                    pass
+            row["fit_seconds"] += time.perf_counter() - start
+        updated.append(row)
+    return updated
+
+
+def _neighbour_rounds(X, rows: list, grid, params: dict, run_tasks) -> list:
+    """The sweep's rounds of starts from neighbouring K (see ``SearchStrategy.neighbour_rounds``)."""
+    strategy = params["strategy"]
+    by_key = {(row["n_components"], row["seed"], row["covariance_type"]): row for row in rows}
+    changed = {(k, row["seed"]) for row in rows for k in (row["n_components"],)}  # round 1: every K
+    for _ in range(strategy.neighbour_rounds):
+        tasks = []
+        for k, seed in sorted(changed):
+            cell_rows = [row for key, row in by_key.items() if key[:2] == (k, seed)]
+            neighbours = {}
+            for row in cell_rows:
+                t = row["covariance_type"]
+                pair = tuple(
+                    None if other is None or other.get("degenerate", True) else other.get("_params")
+                    for other in (by_key.get((k - 1, seed, t)), by_key.get((k + 1, seed, t)))
+                )
+                if any(p is not None for p in pair):
+                    neighbours[t] = pair
+            if neighbours:
+                tasks.append(("gmm-neighbours", k, cell_rows, seed, cell_rows[0]["random_state"], params, neighbours))
+        improved = set()
+        for task_rows, _ in run_tasks(tasks):
+            for row in task_rows:
+                by_key[(row["n_components"], row["seed"], row["covariance_type"])] = row
+                if row.pop("improved"):
+                    improved.add((row["n_components"], row["seed"]))
+        grid_set = set(grid)
+        changed = {(k + step, seed) for k, seed in improved for step in (-1, 1) if k + step in grid_set}
+        if not changed:
+            break
+    return list(by_key.values())
+
+
 def _fit_kmeans(X, n_components: int, random_state: int, params: dict):
     start = time.perf_counter()
     params = dict(params)
@@ -261,7 +342,7 @@ def _fit_kmeans(X, n_components: int, random_state: int, params: dict):
     ]
 
 
-def _run_task(X, model, n_components, covariance_types, seed, random_state, params):
+def _run_task(X, model, n_components, covariance_types, seed, random_state, params, neighbours=None):
     """One task of a sweep: the rows of one (K, seed), and the warnings they raised (workers would lose them).
 
     BLAS and OpenMP run on one thread: the tasks themselves fill the cores, and a fixed thread count keeps the
@@ -269,6 +350,9 @@ def _run_task(X, model, n_components, covariance_types, seed, random_state, para
     """
     with threadpool_limits(limits=1), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        if model == "gmm-neighbours":  # covariance_types holds the rows to improve
+            return _fit_gmm_neighbours(X, n_components, random_state, params, covariance_types, neighbours), [
+                (w.category, str(w.message)) for w in caught]
         if model == "gmm":
             rows = _fit_gmm_shared_init(X, n_components, covariance_types, random_state, params)
         else:
@@ -380,6 +464,9 @@ def sweep(
     **estimator_params
         For GMMs: ``tol``, ``reg_covar``, ``max_iter``, ``n_init``, ``init_params``; for KMeans: ``init``,
         ``n_init``, ``max_iter``, ``tol``, ``algorithm``. ``n_init`` defaults to 1: the seeds are the restarts.
+        ``reg_covar`` defaults to ``"auto"``: with ``strategy="auto"`` 1e-6 times the smallest column variance
+        of X (so that the sweep does not depend on the data's units), with ``strategy="sklearn"`` scikit-learn's
+        absolute 1e-6 (see :func:`gmmlab.mixture._search.resolve_reg_covar`).
 
     Returns
     -------
@@ -466,6 +553,20 @@ def sweep(
         for task_rows, task_warnings in outputs:
             rows.extend(task_rows)
             caught.update(dict.fromkeys(task_warnings))
+        if model == "gmm" and search is not None and search.neighbour_rounds and len(grid) > 1:
+
+            def run_tasks(round_tasks):
+                bar.total += sum(len(task[2]) for task in round_tasks)
+                bar.refresh()
+                if backend == "dask":
+                    round_outputs = _run_dask(X, round_tasks, n_jobs, scheduler_address, bar)
+                else:
+                    round_outputs = _run_joblib(X, round_tasks, n_jobs, bar)
+                for task_rows, task_warnings in round_outputs:
+                    caught.update(dict.fromkeys(task_warnings))
+                    yield task_rows, task_warnings
+
+            rows = _neighbour_rounds(X, rows, grid, params, run_tasks)
     for category, message in caught:  # each distinct warning of the workers, once
         warnings.warn(message, category, stacklevel=2)
 
