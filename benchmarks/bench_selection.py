@@ -215,6 +215,7 @@ def main(argv=None):
     parser.add_argument("--reg-covar", type=float, default=None, help="gmmlab's reg_covar (default 'auto')")
     parser.add_argument("--neighbour-rounds", type=int, default=None)
     parser.add_argument("--neighbour-keep", type=int, default=None)
+    parser.add_argument("--halving-iter", type=int, default=None)
     parser.add_argument("--cross", action="store_true", help="also start each type from the other types' solutions")
     parser.add_argument("--only", default=None, help="comma-separated data set names")
     parser.add_argument("--no-peers", action="store_true", help="gmmlab only (for comparing strategies)")
@@ -225,7 +226,8 @@ def main(argv=None):
     strategy = args.strategy
     if strategy == "custom" or args.cross or any(
         v is not None for v in (args.short_iter, args.n_keep, args.seeds, args.starts, args.refine_tol,
-                                args.refine_max_iter, args.n_polish, args.neighbour_rounds, args.neighbour_keep)
+                                args.refine_max_iter, args.n_polish, args.neighbour_rounds, args.neighbour_keep,
+                                args.halving_iter)
     ):
         starts = DEFAULT_STARTS
         if args.seeds is not None:
@@ -240,7 +242,8 @@ def main(argv=None):
                                   n_polish=args.n_polish or base.n_polish,
                                   neighbour_rounds=(base.neighbour_rounds if args.neighbour_rounds is None
                                                     else args.neighbour_rounds),
-                                  neighbour_keep=args.neighbour_keep or base.neighbour_keep)
+                                  neighbour_keep=args.neighbour_keep or base.neighbour_keep,
+                                  halving_iter=base.halving_iter if args.halving_iter is None else args.halving_iter)
     ks = list(range(1, 7 if args.quick else 10))
     sets = datasets(args.quick)
     if args.only:

@@ -83,6 +83,7 @@ def test_one_iteration_is_the_textbook_m_step(covariance_type, tiny_blocks):
 def test_sparse_full_m_step_is_exact(monkeypatch):
     X = blobs(seed=0, n_per=(300, 200, 250), d=5) * 3.0  # well separated: most responsibilities are negligible
     _, data, structure, params = _start(X, "full")
+    monkeypatch.setattr(_full, "_BATCHED_FLOATS", 0)  # the per-component path, which skips negligible samples
     _, sparse = em_iteration(structure, params, data, 1e-6, Scratch())
     monkeypatch.setattr(_full, "NEGLIGIBLE_RESPONSIBILITY", 0.0)  # every sample in every scatter
     _, dense = em_iteration(structure, params, data, 1e-6, Scratch())
@@ -91,6 +92,20 @@ def test_sparse_full_m_step_is_exact(monkeypatch):
     monkeypatch.setattr(_full, "NEGLIGIBLE_RESPONSIBILITY", 0.2)
     _, truncated = em_iteration(structure, params, data, 1e-6, Scratch())
     assert not np.allclose(truncated.covariances, dense.covariances, rtol=1e-6)
+
+
+def test_batched_full_pass_equals_the_per_component_pass(monkeypatch):
+    # Small blocks whiten every component in one product; the result is the per-component pass's to rounding.
+    X = blobs(seed=1, n_per=(120, 80, 100), d=4)
+    _, data, structure, params = _start(X, "full")
+    assert _full._batched(3, 4, data.n_samples)
+    bound, batched = em_iteration(structure, params, data, 1e-6, Scratch())
+    monkeypatch.setattr(_full, "_BATCHED_FLOATS", 0)
+    assert not _full._batched(3, 4, data.n_samples)
+    expected_bound, looped = em_iteration(structure, params, data, 1e-6, Scratch())
+    assert bound == pytest.approx(expected_bound, rel=1e-13)
+    np.testing.assert_allclose(batched.covariances, looped.covariances, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(batched.means, looped.means, rtol=1e-12, atol=1e-15)
 
 
 def test_full_m_step_far_from_the_origin():

@@ -26,7 +26,7 @@ def test_sweep_rows_say_where_they_started_and_whether_degenerate():
     X = make_preset("blobs4", random_state=0).X
     results = sweep(X, range(1, 5), ("full", "tied"), n_jobs=1, progress=False, strategy=SMALL)
     assert len(results) == 8 and results["seed"].eq(0).all()  # one search per cell by default
-    assert set(results["start"]) <= set(INIT_METHODS)
+    assert set(results["start"]) <= set(INIT_METHODS) | {"split", "merge"}
     assert results["degenerate"].dtype == bool and not results["degenerate"].any()
 
 
@@ -54,6 +54,8 @@ def test_choice_leaves_degenerate_rows_out_by_default():
     (SearchStrategy(starts=(("kmeans", 0),)), "number of seeds of start 'kmeans' must be an integer >= 1"),
     (SearchStrategy(n_keep=0), "n_keep must be an integer >= 1"),
     (SearchStrategy(short_tol=-1.0), "short_tol must be a finite number >= 0"),
+    (SearchStrategy(halving_iter=-1), "halving_iter must be an integer >= 0"),
+    (SearchStrategy(neighbour_rounds=1.5), "neighbour_rounds must be an integer >= 0"),
 ])
 def test_bad_strategies_fail_before_any_fit(strategy, message, monkeypatch):
     from gmmlab.selection import _sweep as selection
@@ -76,3 +78,63 @@ def test_identical_start_partitions_run_once():
     assert _partition_key(one_hot) != _partition_key(np.eye(3)[[0, 0, 2, 1]])
     soft = np.full((4, 3), 1 / 3)
     assert _partition_key(soft) != _partition_key(one_hot)
+
+
+def _blobs_with_outliers():
+    blobs = make_preset("blobs4", random_state=0).X
+    rng = np.random.RandomState(0)
+    return np.vstack([blobs, rng.uniform(blobs.min(0) - 20, blobs.max(0) + 20, size=(40, 2))])
+
+
+def test_starts_from_neighbouring_k_find_better_optima_than_the_search_at_each_k():
+    X = _blobs_with_outliers()
+    alone = sweep(X, range(5, 8), "tied", n_jobs=1, progress=False, strategy=SearchStrategy(neighbour_rounds=0))
+    helped = sweep(X, range(5, 8), "tied", n_jobs=1, progress=False)
+    gain = alone["bic"].to_numpy() - helped["bic"].to_numpy()
+    assert np.all(gain >= 0)  # a neighbour's start replaces a row only when it is better
+    assert gain.max() > 50 and {"split", "merge"} & set(helped["start"])
+    assert (helped["n_iter"] > alone["n_iter"]).all()  # the neighbours' EM runs are counted
+
+
+def test_neighbour_starts_split_one_component_and_merge_one_pair():
+    from gmmlab.mixture._em import fit_em, initial_params
+    from gmmlab.mixture._registry import get_structure
+    from gmmlab.mixture._search import neighbour_starts
+    from gmmlab.mixture._structure import FitData
+
+    X = make_preset("blobs4", random_state=0).X
+    shift = X.mean(axis=0)
+    data = FitData.from_samples(X, shift, None)
+    structure = get_structure("diag")
+
+    def solution(k):
+        model = GaussianMixture(k, covariance_type="diag", random_state=0).fit(X)
+        start = initial_params(structure, data.samples(), np.eye(k)[model.predict(X)], 1e-6)
+        return fit_em(data, shift, lambda _: start, structure, n_init=1, tol=1e-3, max_iter=100,
+                      reg_covar=1e-6).params.shifted(-shift)
+
+    starts = neighbour_starts(structure, data, solution(2), solution(4))
+    splits = [resp for name, resp in starts if name == "split"]
+    merges = [resp for name, resp in starts if name == "merge"]
+    assert len(splits) == 2 and len(merges) == 3  # each component of K - 1; the K most correlated pairs of K + 1
+    for resp in splits + merges:
+        assert resp.shape == (len(X), 3)
+        np.testing.assert_allclose(resp.sum(axis=1), 1.0, rtol=1e-12)
+
+
+def test_reg_covar_auto_is_scikit_learns_with_its_starts_and_relative_under_the_search():
+    rng = np.random.RandomState(0)
+    X = rng.randn(400, 3) * np.array([1.0, 3.0, 1e-3])  # a column of variance 1e-6: an absolute 1e-6 doubles it
+    assert GaussianMixture(1).fit(X).reg_covar_ == 1e-6
+    searched = GaussianMixture(1, init_params="auto", random_state=0).fit(X)
+    variance = X.var(axis=0)
+    assert searched.reg_covar_ == pytest.approx(1e-6 * np.linalg.eigvalsh(np.cov(X.T, bias=True))[0])
+    np.testing.assert_allclose(np.diag(searched.covariances_[0]), variance, rtol=1e-5)  # the MLE
+    absolute = GaussianMixture(1, init_params="auto", reg_covar=1e-6, random_state=0).fit(X)
+    assert np.diag(absolute.covariances_[0])[2] > 1.9 * variance[2]  # the defect of an absolute value
+    # relative: the fit moves with the data's units
+    scaled = GaussianMixture(2, init_params="auto", random_state=0).fit(X * 1e-4)
+    unscaled = GaussianMixture(2, init_params="auto", random_state=0).fit(X)
+    np.testing.assert_allclose(scaled.covariances_, unscaled.covariances_ * 1e-8, rtol=1e-6)
+    with pytest.raises(ValueError, match="reg_covar must be 'auto' or a finite number >= 0"):
+        GaussianMixture(1, reg_covar="relative").fit(X)

@@ -319,12 +319,11 @@ def fit_dask(estimator, X, sample_weight=None, persist: Optional[bool] = None):
         sample -= shift
 
     if do_init or not hasattr(estimator, "reg_covar_"):
-        # "auto" with the search: relative to the columns' variances, estimated on the initial sample (or on the
-        # first rows when every parameter is given)
-        if sample is not None:
-            rows, row_weights = sample, sample_weights
-        else:
-            rows, row_weights = np.asarray(X[: min(n_samples, 100_000)].compute()) - shift, None
+        # "auto" under the search: relative to the data's smallest variance, estimated on the initial sample (or
+        # on the first rows when every parameter is given)
+        rows, row_weights = sample, sample_weights
+        if sample is None and estimator.reg_covar == "auto" and estimator.init_params == "auto":
+            rows = np.asarray(X[: min(n_samples, 100_000)].compute()) - shift
         estimator.reg_covar_ = resolve_reg_covar(estimator.reg_covar, rows, row_weights,
                                                  search=estimator.init_params == "auto")
     searched = None

@@ -7,13 +7,18 @@ them far better than the starts themselves, and costs a fraction of running each
 1. **starts** (:data:`DEFAULT_STARTS`): the cut at K of mclust's model-based hierarchical tree (VVV criterion,
    scaled SVD; and Ward's), KMeans on the standardised and on the raw columns, k-means++ and random data points
    (scikit-learn's), several seeds of the random ones;
-2. **screening**: ``short_iter`` EM iterations from each start (stopping earlier below ``short_tol``);
+2. **screening**: ``halving_iter`` EM iterations from each start, then the better half on to ``short_iter``
+   (stopping earlier below ``short_tol``);
 3. **continuation**: the ``n_keep`` best by log-likelihood run to convergence (``tol``, ``max_iter``), and the
    hierarchical start whatever its rank (``always_continue``); when all of them end degenerate, the next ones in
    the ranking continue until one does not; the ``n_polish`` best of them and the hierarchical start then go on to
    ``continue_tol`` (1e-5: scikit-learn's 1e-3 stops on plateaus that EM leaves after more iterations);
 4. **choice**: the best by log-likelihood among the non-degenerate ones (:mod:`._degenerate`; a degenerate one only
-   when all are), **refined** to ``refine_tol`` (1e-8 on the mean log-likelihood per sample).
+   when all are), **refined** to ``refine_tol`` (1e-8 on the mean log-likelihood per sample);
+5. in a sweep over K, **neighbours** (:func:`neighbour_starts`): the same search from the solution at K - 1 with
+   one component split and at K + 1 with two merged, kept where it is better.
+
+Under the search, ``reg_covar="auto"`` is relative to the data (:func:`resolve_reg_covar`).
 
 All EM runs go through the engine's :func:`~._em.fit_em`. The defaults were chosen by measurement with
 ``benchmarks/bench_selection.py`` (see ``benchmarks/RESULTS.md``, "Model search").
@@ -94,6 +99,9 @@ class SearchStrategy:
         improved in the previous one. 0: none.
     neighbour_keep : int
         Those starts are screened as the others; this many continue to convergence.
+    halving_iter : int
+        When > 0 (and below ``short_iter``), the screening runs every start this many iterations first, and only
+        the better half (at least ``n_keep``) on to ``short_iter``. 0: every start runs ``short_iter``.
     """
 
     starts: tuple = DEFAULT_STARTS
@@ -106,7 +114,8 @@ class SearchStrategy:
     continue_tol: float = 1e-5
     n_polish: int = 3
     always_continue: tuple = ("hierarchical",)
-    neighbour_rounds: int = 2
+    neighbour_rounds: int = 1
+    halving_iter: int = 3
     neighbour_keep: int = 2
 
     def validate(self, owner: str) -> SearchStrategy:
@@ -124,7 +133,7 @@ class SearchStrategy:
             if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
                 raise ValueError(f"{owner}: the number of seeds of start {name!r} must be an integer >= 1.")
         for name, low in (("short_iter", 1), ("n_keep", 1), ("n_polish", 1), ("refine_max_iter", 1),
-                          ("neighbour_rounds", 0), ("neighbour_keep", 1)):
+                          ("neighbour_rounds", 0), ("neighbour_keep", 1), ("halving_iter", 0)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"{owner}: {name} must be an integer >= {low}, got {value!r}.")
@@ -318,7 +327,8 @@ def search_em(
         try:
             first = initial_params(structure, X_centred, resp, reg_covar)
             short = fit_em(data, shift, lambda _, start=first: start, structure, tol=strategy.short_tol,
-                           max_iter=min(strategy.short_iter, max_iter), **run)
+                           max_iter=min(strategy.halving_iter or strategy.short_iter, strategy.short_iter, max_iter),
+                           **run)
         except SingularCovarianceError:
             continue
         total_iter += short.n_iter
@@ -327,6 +337,25 @@ def search_em(
     if not screened:
         raise SingularCovarianceError("every start of the search ended with a singular covariance")
     screened.sort(key=lambda item: -item[0])
+    if 0 < strategy.halving_iter < min(strategy.short_iter, max_iter):
+        # The better half (at least n_keep, and the always-continued starts) go on to short_iter.
+        n_go_on = max(strategy.n_keep, (len(screened) + 1) // 2)
+        further = []
+        for rank, (lower_bound, name, short) in enumerate(screened):
+            if rank >= n_go_on and name not in strategy.always_continue:
+                continue
+            if not short.converged:
+                try:
+                    short = fit_em(data, shift, lambda _, start=short.params.shifted(-shift): start, structure,
+                                   tol=strategy.short_tol,
+                                   max_iter=min(strategy.short_iter, max_iter) - strategy.halving_iter, **run)
+                except SingularCovarianceError:
+                    continue
+                total_iter += short.n_iter
+            if np.isfinite(short.lower_bound):
+                further.append((short.lower_bound, name, short))
+        if further:
+            screened = sorted(further, key=lambda item: -item[0])
     finished = []
     for rank, (_, name, short) in enumerate(screened):
         # The n_keep best continue; further ones only while every continued one is degenerate.

@@ -283,7 +283,12 @@ def _fit_gmm_neighbours(X, n_components: int, random_state: int, params: dict, r
                                       data_covariance=data_covariance)
                     candidate = _fitted_row(structure, found.result, data, shift, data_covariance, reg_covar)
                     row["n_iter"] += int(found.n_iter)
-                    if _better(candidate, row):
+                    # Better beyond the refinement's tolerance: the same optimum reached from another start is
+                    # no improvement (nor a reason for another round).
+                    margin = max(strategy.refine_tol, 1e-12 * abs(row.get("log_likelihood", 0.0)))
+                    if _better(candidate, row) and (
+                        row["degenerate"] or candidate["log_likelihood"] > row["log_likelihood"] + margin
+                    ):
                         row.update(candidate, start=found.start, _params=found.result.params, improved=True)
                 except SingularCovarianceError:
                     pass
