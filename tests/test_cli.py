@@ -268,6 +268,16 @@ def test_sweep_gmm_prints_table_and_choice(capsys, points, tmp_path):
     assert os.listdir(tmp_path) == ["results.csv"]
 
 
+def test_sweep_strategy_mclust_runs_one_hierarchical_start_per_cell(capsys, points, tmp_path):
+    folder, _ = points
+    table = tmp_path / "results.csv"
+    code, out, err = run(capsys, "sweep", str(folder / "points.npy"), "--k", "1:4", "--covariance", "VVV,EEI",
+                         "--strategy", "mclust", "--jobs", "1", "--quiet", "--out", str(table))
+    assert code == 0, err
+    results = pd.read_csv(table)
+    assert len(results) == 4 * 2 and set(results["start"]) == {"hierarchical"}  # one seed: no --seeds given
+
+
 def test_sweep_kmeans_uses_the_knee(capsys, points):
     folder, _ = points
     code, out, err = run(capsys, "sweep", str(folder / "points.csv"), "--model", "kmeans", "--k", "1:8",

@@ -138,3 +138,13 @@ def test_reg_covar_auto_is_scikit_learns_with_its_starts_and_relative_under_the_
     np.testing.assert_allclose(scaled.covariances_, unscaled.covariances_ * 1e-8, rtol=1e-6)
     with pytest.raises(ValueError, match="reg_covar must be 'auto' or a finite number >= 0"):
         GaussianMixture(1, reg_covar="relative").fit(X)
+
+
+def test_strategy_mclust_is_one_em_from_the_hierarchical_cut():
+    X = load_wine().data[:, :4]
+    mclust = sweep(X, range(1, 6), ("VVV", "EEI"), n_jobs=1, progress=False, strategy="mclust")
+    search = sweep(X, range(1, 6), ("VVV", "EEI"), n_jobs=1, progress=False)
+    assert set(mclust["start"]) == {"hierarchical"}
+    assert (mclust["n_iter"] < search["n_iter"]).all()
+    # the default search always continues the hierarchical start, so it is never worse
+    assert (search["bic"].to_numpy() <= mclust["bic"].to_numpy() + 1e-8 * np.abs(mclust["bic"].to_numpy())).all()

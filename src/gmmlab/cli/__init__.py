@@ -97,6 +97,7 @@ def _cmd_sweep(args) -> int:
         scheduler_address=args.scheduler,
         progress=not args.quiet,
         random_state=args.seed,
+        **({"strategy": args.strategy} if args.model == "gmm" else {}),
     )
     elapsed = time.perf_counter() - start
     choice = choose_n_components(results, criterion=criterion, rule=args.rule)
@@ -344,7 +345,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--covariance", type=_covariances, default=["full"], metavar="TYPES",
                    help="comma-separated covariance types among " + ", ".join(_covariance_names())
                    + " (default: full)")
-    p.add_argument("--seeds", type=_positive_int, default=3, metavar="N", help="fits per K (default: 3)")
+    p.add_argument("--seeds", type=_positive_int, default=None, metavar="N",
+                   help="fits per K (default: 1 with the gmm search, else 3)")
+    p.add_argument("--strategy", choices=("auto", "sklearn", "mclust"), default="auto",
+                   help="gmm fits: auto = gmmlab's model search (default), sklearn = scikit-learn's kmeans start, "
+                   "mclust = one EM from mclust's hierarchical start")
     p.add_argument("--pca", type=_pca, metavar="N", help="project on N principal components first "
                    "(or a share such as 0.9 of the variance)")
     p.add_argument("--criterion", choices=("bic", "aic", "icl", "inertia"),

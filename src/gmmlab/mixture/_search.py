@@ -39,7 +39,7 @@ from ._full import FullCovariance
 from ._structure import MixtureParams, SingularCovarianceError
 
 __all__ = [
-    "DEFAULT_STARTS", "RELATIVE_REG_COVAR", "SearchResult", "SearchStrategy", "build_tree", "neighbour_starts",
+    "DEFAULT_STARTS", "MCLUST_STRATEGY", "RELATIVE_REG_COVAR", "SearchResult", "SearchStrategy", "build_tree", "neighbour_starts",
     "resolve_reg_covar", "search_em", "start_responsibilities",
 ]
 
@@ -146,6 +146,16 @@ class SearchStrategy:
     @property
     def n_starts(self) -> int:
         return int(sum(count for _, count in self.starts))
+
+
+MCLUST_STRATEGY = SearchStrategy(
+    starts=(("hierarchical", 1),), n_keep=1, n_polish=1, refine_tol=0.0, always_continue=(), neighbour_rounds=0,
+    halving_iter=0,
+)
+"""mclust's own procedure (``sweep(strategy="mclust")``): one start per K, the cut of the VVV hierarchical tree on
+scaled SVD coordinates (mclust's ``hc`` default), EM to 1e-5 (``continue_tol``; mclust's ``tol[1]`` is 1e-5
+relative to the log-likelihood). The same optimum as mclust's ``mclustBIC`` from the same start, at the cost of
+one EM per (model, K)."""
 
 
 @dataclass

@@ -39,6 +39,7 @@ from ..mixture import (
 )
 from ..mixture._degenerate import check_degenerate
 from ..mixture._search import (
+    MCLUST_STRATEGY,
     SearchStrategy,
     build_tree,
     neighbour_starts,
@@ -70,8 +71,9 @@ COLUMNS: tuple[str, ...] = (
 """Columns of a :func:`sweep` table, in order; ``fit_seconds`` (last) is the only one that is not reproducible."""
 
 MODELS: tuple[str, ...] = ("gmm", "kmeans")
-STRATEGIES: tuple[str, ...] = ("auto", "sklearn")
-"""Search strategies of a GMM sweep: the em-EM search (default) or scikit-learn's restarts from ``init_params``."""
+STRATEGIES: tuple[str, ...] = ("auto", "sklearn", "mclust")
+"""Search strategies of a GMM sweep: the em-EM search (default), scikit-learn's restarts from ``init_params``, or
+mclust's one hierarchical start per K."""
 BACKENDS: tuple[Optional[str], ...] = (None, "dask")
 
 # Estimator parameters a sweep passes on, with their defaults; anything tied to one K (means_init, ...) is refused.
@@ -454,13 +456,16 @@ def sweep(
     scheduler_address : str or None, default=None
         With ``backend="dask"``, the address of an existing scheduler (``"tcp://host:8786"``); its workers need
         gmmlab installed.
-    strategy : {"auto", "sklearn"} or SearchStrategy, default="auto"
+    strategy : {"auto", "sklearn", "mclust"} or SearchStrategy, default="auto"
         How each GMM fit looks for its optimum. ``"auto"``: the em-EM search of :mod:`gmmlab.mixture._search`
         (19 starts: mclust's hierarchical tree and Ward's, 3 standardised-KMeans, 8 KMeans, 3 k-means++ and 3
-        random-data seeds; 10 EM iterations each, the 8 best to convergence, the best 3 and the hierarchical start
-        on to tol 1e-5, the winner refined toward 1e-8; degenerate optima are avoided when a non-degenerate one was
-        found); chosen by measurement, see ``benchmarks/RESULTS.md``, "Model search". ``"sklearn"``: ``n_init``
-        restarts from ``init_params``, exactly as ``GaussianMixture(...).fit``. A :class:`SearchStrategy` sets the
+        random-data seeds; 3 EM iterations each and 10 for the better half, the 8 best to convergence, the best 3
+        and the hierarchical start on to tol 1e-5, the winner refined toward 1e-8; degenerate optima are avoided
+        when a non-degenerate one was found; then every cell again from its neighbours' solutions, K - 1 split and
+        K + 1 merged); chosen by measurement, see ``benchmarks/RESULTS.md``, "Model search". ``"sklearn"``: ``n_init``
+        restarts from ``init_params``, exactly as ``GaussianMixture(...).fit``. ``"mclust"``: mclust's own
+        procedure, one EM per cell from the cut at K of the hierarchical tree (``MCLUST_STRATEGY``; cells
+        beyond the tree's distinct rows are NaN, as mclust's). A :class:`SearchStrategy` sets the
         search's starts and budgets. ``init_params`` and ``n_init`` other than their defaults need
         ``strategy="sklearn"``.
     sample_weight : array-like of shape (n_samples,), default=None
@@ -518,7 +523,7 @@ def sweep(
         search = strategy.validate(owner)
     else:
         check_choice("strategy", strategy, STRATEGIES, owner)
-        search = SearchStrategy() if strategy == "auto" else None
+        search = {"auto": SearchStrategy(), "mclust": MCLUST_STRATEGY}.get(strategy)
     chosen = {key: estimator_params[key] for key in ("init_params", "n_init") if key in estimator_params}
     if search is not None and model == "gmm" and any(value != _GMM_PARAMS[key] for key, value in chosen.items()):
         raise ValueError(
