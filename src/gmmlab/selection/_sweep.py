@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 from dataclasses import replace
@@ -380,9 +381,11 @@ def _run_joblib(X, tasks, n_jobs, bar):
         yield rows, caught
 
 
-def _run_dask(X, tasks, n_jobs, scheduler_address, bar):
+@contextlib.contextmanager
+def _dask_client(n_jobs, scheduler_address):
+    """A client of the given scheduler, or of a local cluster (one single-threaded worker per job) closed after."""
     try:
-        from dask.distributed import Client, LocalCluster, as_completed
+        from dask.distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover - dask is a declared dependency
         raise ImportError(
             "backend='dask' needs dask.distributed; install it with pip install 'gmmlab[dask]'."
@@ -402,16 +405,23 @@ def _run_dask(X, tasks, n_jobs, scheduler_address, bar):
     else:
         client = Client(scheduler_address)
     try:
-        X_future = client.scatter(X, broadcast=True)
-        futures = [client.submit(_run_task, X_future, *task, pure=False) for task in tasks]
-        for future in as_completed(futures):
-            rows, caught = future.result()
-            bar.update(len(rows))
-            yield rows, caught
+        yield client
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _run_dask(client, X_future, tasks, bar):
+    """``X_future``: X scattered once for every round (a second scatter of the same data gets the same key, which
+    the first round's release would then take from the second)."""
+    from dask.distributed import as_completed
+
+    futures = [client.submit(_run_task, X_future, *task, pure=False) for task in tasks]
+    for future in as_completed(futures):
+        rows, caught = future.result()
+        bar.update(len(rows))
+        yield rows, caught
 
 
 def sweep(
@@ -555,28 +565,32 @@ def sweep(
     from tqdm.auto import tqdm
 
     rows, caught = [], {}
-    with tqdm(total=len(tasks) * len(types), disable=not progress, desc=f"sweep ({model})", unit="fit") as bar:
-        if backend == "dask":
-            outputs = _run_dask(X, tasks, n_jobs, scheduler_address, bar)
-        else:
-            outputs = _run_joblib(X, tasks, n_jobs, bar)
-        for task_rows, task_warnings in outputs:
+    with contextlib.ExitStack() as stack:
+        bar = stack.enter_context(
+            tqdm(total=len(tasks) * len(types), disable=not progress, desc=f"sweep ({model})", unit="fit")
+        )
+        client = stack.enter_context(_dask_client(n_jobs, scheduler_address)) if backend == "dask" else None
+        X_future = client.scatter(X, broadcast=True) if client else None
+
+        def run_tasks(round_tasks):
+            if client:
+                outputs = _run_dask(client, X_future, round_tasks, bar)
+            else:
+                outputs = _run_joblib(X, round_tasks, n_jobs, bar)
+            for task_rows, task_warnings in outputs:
+                caught.update(dict.fromkeys(task_warnings))
+                yield task_rows, task_warnings
+
+        for task_rows, _ in run_tasks(tasks):
             rows.extend(task_rows)
-            caught.update(dict.fromkeys(task_warnings))
         if model == "gmm" and search is not None and search.neighbour_rounds and len(grid) > 1:
 
-            def run_tasks(round_tasks):
+            def run_round(round_tasks):
                 bar.total += sum(len(task[2]) for task in round_tasks)
                 bar.refresh()
-                if backend == "dask":
-                    round_outputs = _run_dask(X, round_tasks, n_jobs, scheduler_address, bar)
-                else:
-                    round_outputs = _run_joblib(X, round_tasks, n_jobs, bar)
-                for task_rows, task_warnings in round_outputs:
-                    caught.update(dict.fromkeys(task_warnings))
-                    yield task_rows, task_warnings
+                return run_tasks(round_tasks)
 
-            rows = _neighbour_rounds(X, rows, grid, params, run_tasks)
+            rows = _neighbour_rounds(X, rows, grid, params, run_round)
     for category, message in caught:  # each distinct warning of the workers, once
         warnings.warn(message, category, stacklevel=2)
 
