@@ -18,10 +18,9 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score
 from sklearn.utils import check_random_state
-from threadpoolctl import threadpool_limits
 
 from ._validation import check_covariance_types, check_int
-from .mixture import COVARIANCE_TYPES, GaussianMixture, get_structure
+from .mixture import COVARIANCE_TYPES, GaussianMixture, get_structure, one_thread
 
 __all__ = ["KMEANS_INITS", "GMM_INITS", "init_robustness", "summarize_robustness"]
 
@@ -119,7 +118,7 @@ def _fit_one(X, y_true, n_components, method, init, covariance_type, seed, pool)
 
 def _run_chunk(X, y_true, n_components, tasks, pool):
     rows = []
-    with threadpool_limits(limits=1):
+    with one_thread():
         for method, init, covariance_type, run, seed in tasks:
             objective, labels, n_iter, converged = _fit_one(
                 X, y_true, n_components, method, init, covariance_type, seed, pool

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Optional
 
 from threadpoolctl import ThreadpoolController
@@ -9,8 +10,10 @@ from threadpoolctl import ThreadpoolController
 __all__ = ["one_thread"]
 
 _CONTROLLER: Optional[ThreadpoolController] = None
+_DEPTH = 0  # open one_thread contexts: an inner one has nothing to do (and cost ~60 us per EM run of a search)
 
 
+@contextlib.contextmanager
 def one_thread():
     """A context in which BLAS and OpenMP run on one thread: a fit runs on one core.
 
@@ -22,7 +25,15 @@ def one_thread():
     default two threads and 3 s with one. The labels KMeans returns do not depend on the thread count.
     Parallelism belongs one level up: sweeps run one fit per core.
     """
-    global _CONTROLLER
+    global _CONTROLLER, _DEPTH
+    if _DEPTH:
+        yield
+        return
     if _CONTROLLER is None:
         _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1)
+    with _CONTROLLER.limit(limits=1):
+        _DEPTH += 1
+        try:
+            yield
+        finally:
+            _DEPTH -= 1

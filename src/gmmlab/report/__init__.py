@@ -78,12 +78,12 @@ def build_report(
     gmmlab.data.DataError
         If Fashion-MNIST is missing or damaged (checked before any work).
     """
-    from threadpoolctl import threadpool_limits
     from tqdm.auto import tqdm
 
     from gmmlab import __version__
     from gmmlab.config import fast_mode
     from gmmlab.data import locate_fashion_mnist
+    from gmmlab.mixture import one_thread
 
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"build_report: seed must be a non-negative integer, got {seed!r}.")
@@ -101,7 +101,7 @@ def build_report(
     # One BLAS thread: the heavy steps run in joblib worker processes already, and on a small or busy machine
     # threaded BLAS on top of them oversubscribes the cores (measured on 2 busy cores: 5-10x slower steps).
     with warnings.catch_warnings(), matplotlib.rc_context({"figure.max_open_warning": 0}), \
-            threadpool_limits(limits=1):
+            one_thread():
         from sklearn.exceptions import ConvergenceWarning
 
         warnings.simplefilter("ignore", ConvergenceWarning)  # sweeps over many K: a few fits hit max_iter

@@ -14,7 +14,6 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
-from threadpoolctl import threadpool_limits
 
 from .._validation import (
     check_choice,
@@ -37,6 +36,7 @@ from ..mixture import (
     get_structure,
     initial_params,
     initial_responsibilities,
+    one_thread,
 )
 from ..mixture._degenerate import check_degenerate
 from ..mixture._search import (
@@ -356,7 +356,7 @@ def _run_task(X, model, n_components, covariance_types, seed, random_state, para
     BLAS and OpenMP run on one thread: the tasks themselves fill the cores, and a fixed thread count keeps the
     floating-point results identical whatever ``n_jobs`` and backend.
     """
-    with threadpool_limits(limits=1), warnings.catch_warnings(record=True) as caught:
+    with one_thread(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if model == "gmm-neighbours":  # covariance_types holds the rows to improve
             return _fit_gmm_neighbours(X, n_components, random_state, params, covariance_types, neighbours), [
