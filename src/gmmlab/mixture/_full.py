@@ -8,6 +8,8 @@ shape (K, d + 1, d + 1) (upper triangles filled).
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,6 +80,11 @@ def _whitened_batch(state: FullState, block, scratch: Scratch) -> np.ndarray:
     augmented = _augmented(scratch, "block", n_features + 1, size, block.dtype)
     augmented[1:] = block
     return np.matmul(state.augmented_t, augmented)
+
+
+@functools.lru_cache(maxsize=None)
+def _upper_mask(size: int) -> np.ndarray:
+    return np.triu(np.ones((size, size), dtype=bool))
 
 
 def _whiten(block, state: FullState, k: int) -> None:
@@ -205,8 +212,9 @@ class FullCovariance(CovarianceStructure):
         close to n_k times the identity; re-centring it on the new means there is well conditioned, and mapping
         it back costs O(d^3) per component instead of another pass over the data.
         """
-        upper = np.triu(np.swapaxes(stats.second, 1, 2))  # the Fortran-upper triangles syrk filled
-        full = upper + np.swapaxes(np.triu(upper, 1), 1, 2)
+        # syrk filled the Fortran-upper triangles: the upper triangles of the transposes; mirror them
+        transposed = np.swapaxes(stats.second, 1, 2)
+        full = np.where(_upper_mask(transposed.shape[-1]), transposed, stats.second)
         total = full[:, 0, 0]
         first = full[:, 0, 1:]
         second = full[:, 1:, 1:]
