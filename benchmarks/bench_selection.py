@@ -167,7 +167,8 @@ def run_gmmlab(X, ks, strategy, reg_covar=None):
                                     "start": "gmmlab_start", "fit_seconds": "gmmlab_seconds"})
     table = table.groupby(["covariance_type", "n_components"], as_index=False).agg(
         gmmlab_bic=("gmmlab_bic", "min"), gmmlab_degenerate=("gmmlab_degenerate", "all"),
-        gmmlab_start=("gmmlab_start", "first"), gmmlab_seconds=("gmmlab_seconds", "sum"))
+        gmmlab_start=("gmmlab_start", "first"), gmmlab_seconds=("gmmlab_seconds", "sum"),
+        gmmlab_n_iter=("n_iter", "sum"))
     return table, seconds
 
 
@@ -258,7 +259,8 @@ def main(argv=None):
             X = np.ascontiguousarray(X, dtype=np.float64)
             ours, gm_seconds = run_gmmlab(X, ks, strategy, args.reg_covar)
             cells = ours
-            total = {"data": name, "n": X.shape[0], "d": X.shape[1], "gmmlab_s": gm_seconds}
+            total = {"data": name, "n": X.shape[0], "d": X.shape[1], "gmmlab_s": gm_seconds,
+                     "gmmlab_em_iter": int(ours["gmmlab_n_iter"].sum())}
             if previous is not None:
                 peers = previous[previous["data"] == name].drop(
                     columns=[c for c in previous.columns if c.startswith("gmmlab") or c in

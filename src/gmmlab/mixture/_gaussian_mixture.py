@@ -77,7 +77,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         model-based hierarchical tree at K (``"hierarchical-ward"``: Ward's criterion); see
         :mod:`gmmlab.mixture._init`. ``"auto"`` runs the em-EM search of :mod:`gmmlab.mixture._search` (19
         starts of all the kinds above, 3 EM iterations each and 10 for the better half, the 8 best to convergence,
-        the best 3 on to tol 1e-5,
+        the best 2 on to tol 1e-5,
         the winner refined toward 1e-8, a degenerate optimum only when nothing else was found): each of the
         ``n_init`` restarts is one whole search; ``n_iter_`` is then the final run's iterations, ``search_n_iter_``
         all of the search's and ``search_start_`` the start that won. It usually finds better optima than

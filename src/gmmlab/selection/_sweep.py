@@ -469,7 +469,7 @@ def sweep(
     strategy : {"auto", "sklearn", "mclust"} or SearchStrategy, default="auto"
         How each GMM fit looks for its optimum. ``"auto"``: the em-EM search of :mod:`gmmlab.mixture._search`
         (19 starts: mclust's hierarchical tree and Ward's, 3 standardised-KMeans, 8 KMeans, 3 k-means++ and 3
-        random-data seeds; 3 EM iterations each and 10 for the better half, the 8 best to convergence, the best 3
+        random-data seeds; 3 EM iterations each and 10 for the better half, the 8 best to convergence, the best 2
         and the hierarchical start on to tol 1e-5, the winner refined toward 1e-8; degenerate optima are avoided
         when a non-degenerate one was found; then every cell again from its neighbours' solutions, K - 1 split and
         K + 1 merged); chosen by measurement, see ``benchmarks/RESULTS.md``, "Model search". ``"sklearn"``: ``n_init``
