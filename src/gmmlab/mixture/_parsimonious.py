@@ -36,7 +36,8 @@ from typing import Optional
 
 import numpy as np
 
-from ._parsimonious_iterative import INNER_CONTROL, eve, sorted_eigh, vee, vei, vev, vve
+from ._common_orientation import eve, vve
+from ._parsimonious_iterative import INNER_CONTROL, sorted_eigh, vee, vei, vev
 
 __all__ = [
     "INNER_CONTROL",
