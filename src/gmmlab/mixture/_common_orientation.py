@@ -81,14 +81,16 @@ def _start(scatter, previous):
 
 @lru_cache(maxsize=16)
 def _pair_indices(d: int):
-    """Index tables of the Hessian for dimension d: ``(p, q, second, by_index)``.
+    """Index tables of the Hessian for dimension d: ``(p, q, (positions, r_index, p_index), (pairs, is_first))``.
 
     Pairs ``pi = (p, q)``, p < q, number the entries theta of S. Apart from EVE's dense rank-K term, two pairs
-    interact only when they share an index. ``second = (positions, r_index, r_sign, p_index, p_sign)`` lists, for
+    interact only when they share an index. ``(positions, r_index, p_index)`` lists, for
     every such (row pair, column pair), its flat Hessian position and the flat indices and signs of the entries of
     ``R[j, l, m] = sum_k a_kj (B_k)_lm`` and ``P[j, l] = sum_k a_kj (B_k)_jl`` that the second-order term of
-    ``(E^T B_k E)_jj`` puts there (read off ``B S^2 - S B S``, E = I + S + S^2/2 + ...). ``by_index =
-    (pairs, is_first)``, both (d, d - 1): the pairs that contain index j, and whether j is their p.
+    ``(E^T B_k E)_jj`` puts there (read off ``B S^2 - S B S``, E = I + S + S^2/2 + ...), the signs folded in as
+    indices into ``[R, -R]`` and ``[P, -P]``; ``positions`` continues with those of the per-index blocks of the
+    first-order term. ``pairs`` and ``is_first``, both (d, d - 1): the pairs that contain index j, and whether j
+    is their p.
     """
     p, q = np.triu_indices(d, 1)
     n_pairs = p.size
@@ -109,14 +111,18 @@ def _pair_indices(d: int):
         p_index += [np.ravel_multi_index(tuple(pick[e] for e in p_ends), (d, d))] * 2
         r_sign += [np.full(rows.size, r_sgn)] * 2
         p_sign += [np.full(rows.size, p_sgn)] * 2
-    second = tuple(np.concatenate(a) for a in (positions, r_index, r_sign, p_index, p_sign))
+    positions, r_index, r_sign, p_index, p_sign = (np.concatenate(a) for a in (positions, r_index, r_sign,
+                                                                                 p_index, p_sign))
+    # the signs folded into the indices: R and P are gathered from [R, -R] and [P, -P]
+    r_index = r_index + (r_sign < 0) * d**3
+    p_index = p_index + (p_sign < 0) * d**2
     pair_number = np.zeros((d, d), dtype=np.intp)
     pair_number[p, q] = pair_number[q, p] = np.arange(n_pairs)
     others = np.array([[m for m in range(d) if m != j] for j in range(d)], dtype=np.intp).reshape(d, d - 1)
     pairs = pair_number[np.arange(d)[:, None], others]
     is_first = np.arange(d)[:, None] < others
     gauss_positions = (pairs[:, :, None] * n_pairs + pairs[:, None, :]).ravel()
-    return p, q, second, (pairs, is_first, gauss_positions)
+    return p, q, (np.concatenate([positions, gauss_positions]), r_index, p_index), (pairs, is_first)
 
 
 def _objective(diagonals, nk, model):
@@ -153,22 +159,23 @@ def _hessian(rotated, diagonals, nk, model, first):
     """The Hessian (P, P) of the objective in theta at S = 0 (``first`` from :func:`_first_order`)."""
     n_components, d, _ = rotated.shape
     weights, first_p, first_q, _, softmax = first
-    _, _, (positions, r_index, r_sign, p_index, p_sign), (pairs, is_first, gauss_positions) = _pair_indices(d)
+    _, _, (positions, r_index, p_index), (pairs, is_first) = _pair_indices(d)
     n_pairs = first_p.shape[1]
     scaled = weights[:, None] / diagonals
     second_r = (scaled.T @ rotated.reshape(n_components, d * d)).ravel()
     second_p = np.einsum("kj,kjl->jl", scaled, rotated).ravel()
-    values = second_r[r_index] * r_sign + second_p[p_index] * p_sign
+    values = np.concatenate([second_r, -second_r])[r_index]
+    values += np.concatenate([second_p, -second_p])[p_index]
     # minus sum_kj w_k (d log b_kjj)(d log b_kjj)^T: per index j, the pairs that contain it
     by_index = np.where(is_first, first_p[:, pairs], first_q[:, pairs])  # (K, d, d - 1)
-    gauss = np.einsum("k,kja,kjb->jab", weights, by_index, by_index).ravel()
-    hessian = np.bincount(
-        np.concatenate([positions, gauss_positions]), np.concatenate([values, -gauss]), n_pairs * n_pairs
-    ).reshape(n_pairs, n_pairs)
+    gauss = (by_index * weights[:, None, None]).transpose(1, 2, 0) @ by_index.transpose(1, 0, 2)
+    hessian = np.bincount(positions, np.concatenate([values, -gauss.ravel()]), n_pairs * n_pairs)
+    hessian = hessian.reshape(n_pairs, n_pairs)
     if model == "EVE":
-        jacobian = (first_p + first_q) / d  # d mean_j log (B_k)_jj / d theta, (K, P)
-        mean_jacobian = softmax @ jacobian
-        hessian += (nk.sum() * d) * ((jacobian.T * softmax) @ jacobian - np.outer(mean_jacobian, mean_jacobian))
+        # n d (J^T diag(w) J - (w J)^T (w J)) = n d sum_k w_k (J_k - w J)(J_k - w J)^T, J_k = d mean_j log b_kjj
+        jacobian = (first_p + first_q) / d
+        centred = (jacobian - softmax @ jacobian).T * np.sqrt(nk.sum() * d * softmax)
+        hessian += centred @ centred.T
     return hessian
 
 
@@ -219,8 +226,9 @@ def _solve(model, scatter, nk, orientation, tol, max_iter):
 
     A step is kept when it lowers f or, once f's changes are within rounding (``_ROUNDING`` relative), when it
     lowers the gradient's norm (Newton's quadratic convergence reaches that regime before D has settled to
-    ``tol``). Returns ``(orientation, n_iter, converged)``: orientation None when f is not finite (a degenerate
-    scatter), converged False when ``_MAX_REJECTIONS`` steps in a row were not kept or ``max_iter`` was reached.
+    ``tol``). Returns ``(orientation, n_iter, status)``: status "converged", "capped" (``max_iter`` steps) or
+    "stalled" (``_MAX_REJECTIONS`` steps in a row not kept; orientation None when f is not finite, a degenerate
+    scatter). ``n_iter`` counts the steps kept.
     """
     d = scatter.shape[-1]
     p, q, _, _ = _pair_indices(d)
@@ -240,7 +248,7 @@ def _solve(model, scatter, nk, orientation, tol, max_iter):
 
     point = evaluate(orientation)
     if not (np.isfinite(point[3]) and np.isfinite(point[5])):
-        return None, 0, False
+        return None, 0, "stalled"
     hessian = factor = None
     fresh = False  # whether factor is that of the current point's Hessian
     damping, scale, last_change, rejections, n_iter, step = 0.0, 1.0, np.inf, 0, 0, None
@@ -250,15 +258,14 @@ def _solve(model, scatter, nk, orientation, tol, max_iter):
                 hessian = _hessian(point[1], point[2], nk, model, point[4])
                 damping, scale = 0.0, float(np.max(np.abs(np.diagonal(hessian))))
                 if not np.isfinite(scale):
-                    return None, n_iter, False
+                    return None, n_iter, "stalled"
             factor, info = potrf(hessian + damping * np.eye(hessian.shape[0]), lower=0, clean=0)
             while info != 0 and damping < 1e12 * scale:  # Levenberg-Marquardt: damp until positive definite
                 damping = max(_DAMPING_GROWTH * damping, _FIRST_DAMPING * scale)
                 factor, info = potrf(hessian + damping * np.eye(hessian.shape[0]), lower=0, clean=0)
             if info != 0:
-                return point[0], n_iter, False
+                return point[0], n_iter, "stalled"
             fresh = True
-        n_iter += 1
         if step is None:
             step, _ = potrs(factor, -point[4][3], lower=0)
         skew = np.zeros((d, d))
@@ -267,9 +274,10 @@ def _solve(model, scatter, nk, orientation, tol, max_iter):
         candidate = evaluate(point[0] @ _cayley(skew))
         step_change = max(float(np.max(np.abs(candidate[0] - point[0]))), _relative_change(candidate[2], point[2]))
         if kept(candidate, point):
+            n_iter += 1
             point, hessian, step, rejections = candidate, None, None, 0
             if not step_change > tol:
-                return point[0], n_iter, True
+                return point[0], n_iter, "converged"
             # chord steps converge linearly: a fresh Hessian when more than three would be needed at their rate
             rate = step_change / last_change
             if not rate < 1 or step_change * rate**3 > tol:
@@ -277,15 +285,15 @@ def _solve(model, scatter, nk, orientation, tol, max_iter):
             last_change, fresh = step_change, False
             continue
         if not step_change > tol:  # a step within the tolerance that is not kept: the optimum, to rounding
-            return point[0], n_iter, True
+            return point[0], n_iter, "converged"
         rejections += 1
         if rejections >= _MAX_REJECTIONS:
-            return point[0], n_iter, False
+            return point[0], n_iter, "stalled"
         if fresh:  # backtrack along the Newton direction
             step = 0.25 * step
         else:  # a chord step: a fresh Hessian first
             factor, step, last_change = None, None, np.inf
-    return point[0], n_iter, False
+    return point[0], n_iter, "capped"
 
 
 def _inverse_cayley(rotation):
@@ -368,24 +376,25 @@ def _common_orientation(model, scatter, nk, previous, tol, max_iter):
             scatter, nk, orientation, tol, max_iter, diagonals_given_orientation
         )
     if orientation is not None and not converged:
-        orientation, newton_steps, converged = _solve(model, scatter, nk, orientation, tol, max_iter)
+        orientation, newton_steps, status = _solve(model, scatter, nk, orientation, tol, max_iter)
         n_iter += newton_steps
-        if orientation is not None and not converged and previous is not None:
-            orientation, mm_steps, _ = _mm_orientation(
-                scatter, nk, orientation, tol, max_iter, diagonals_given_orientation
+        converged = status == "converged"
+        if orientation is not None and status == "stalled" and n_iter < max_iter:
+            orientation, mm_steps, converged = _mm_orientation(
+                scatter, nk, orientation, tol, max_iter - n_iter, diagonals_given_orientation
             )
             n_iter += mm_steps
     if orientation is None:
-        return np.full(scatter.shape, np.nan), n_iter
-    projected = np.einsum("ij,kil,lj->kj", orientation, scatter, orientation)
-    return _rebuild(orientation, diagonals_given_orientation(projected, nk)), n_iter
+        return np.full(scatter.shape, np.nan), n_iter, True
+    projected = np.einsum("ij,kij->kj", orientation, scatter @ orientation)
+    return _rebuild(orientation, diagonals_given_orientation(projected, nk)), n_iter, converged
 
 
 def vve(scatter, nk, previous: Optional[np.ndarray], tol: float, max_iter: int):
-    """VVE: ``Sigma_k = lambda_k D A_k D^T``. scatter (K, d, d) -> (K, d, d), n_iter."""
+    """VVE: ``Sigma_k = lambda_k D A_k D^T``. scatter (K, d, d) -> (K, d, d), n_iter, converged."""
     return _common_orientation("VVE", scatter, nk, previous, tol, max_iter)
 
 
 def eve(scatter, nk, previous: Optional[np.ndarray], tol: float, max_iter: int):
-    """EVE: ``Sigma_k = lambda D A_k D^T``. scatter (K, d, d) -> (K, d, d), n_iter."""
+    """EVE: ``Sigma_k = lambda D A_k D^T``. scatter (K, d, d) -> (K, d, d), n_iter, converged."""
     return _common_orientation("EVE", scatter, nk, previous, tol, max_iter)

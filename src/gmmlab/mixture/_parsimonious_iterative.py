@@ -22,26 +22,37 @@ __all__ = ["INNER_CONTROL", "InnerControl", "sorted_eigh", "vee", "vei", "vev"]
 
 _SQRT_EPS = float(np.sqrt(np.finfo(float).eps))
 
+# Relative size of the objective's rounding: below it a Newton step is judged by the gradient's norm.
+_ROUNDING = 1e-13
+
 
 @dataclass(frozen=True)
 class InnerControl:
-    """Inner tolerance and iteration cap of an iterative M-step (see the module docstring)."""
+    """Inner tolerance and iteration caps of an iterative M-step (see the module docstring).
+
+    ``max_iter`` caps a standalone M-step (and the engine's first one, from a cold start); ``em_max_iter`` caps
+    each M-step inside the EM loop, warm-started from the previous iteration: a capped M-step still lowers its
+    objective (a generalised EM step, so the likelihood never decreases) and the loop declares convergence only
+    after an M-step whose solver converged (:attr:`SufficientStatistics.m_step_complete`).
+    """
 
     tol: float
     max_iter: int
+    em_max_iter: int
     method: str
 
 
 INNER_CONTROL = {
-    "VEI": InnerControl(_SQRT_EPS, 1000, "Celeux & Govaert fixed point: volumes, then the common diagonal shape"),
-    "VEE": InnerControl(_SQRT_EPS, 1000, "Celeux & Govaert fixed point: volumes, then the common C = D A D^T"),
-    "VEV": InnerControl(_SQRT_EPS, 1000, "Celeux & Govaert fixed point: volumes, then the common shape A"),
+    # Newton steps converge quadratically: from a warm start, two or three reach the tolerance once EM settles
+    "VEI": InnerControl(_SQRT_EPS, 1000, 1, "Newton steps in the log common diagonal shape, volumes in closed form"),
+    "VEV": InnerControl(_SQRT_EPS, 1000, 1, "Newton steps in the log common shape A, volumes in closed form"),
+    "VEE": InnerControl(_SQRT_EPS, 1000, 1, "Newton steps in the log volumes, the common C in closed form"),
     # Newton's method on D from the previous EM iteration's orientation (MM first from a cold start, and the
     # fallback where no Newton step lowers the objective): see _common_orientation.
-    "EVE": InnerControl(_SQRT_EPS, 200, "Newton steps in D (MM from a cold start), the shapes in closed form"),
-    "VVE": InnerControl(_SQRT_EPS, 200, "Newton steps in D (MM from a cold start), lambda_k A_k in closed form"),
+    "EVE": InnerControl(_SQRT_EPS, 200, 1, "Newton steps in D (MM from a cold start), the shapes in closed form"),
+    "VVE": InnerControl(_SQRT_EPS, 200, 1, "Newton steps in D (MM from a cold start), lambda_k A_k in closed form"),
 }
-"""Default inner ``tol`` and ``max_iter`` per iterative model."""
+"""Default inner ``tol`` and caps per iterative model."""
 
 
 def sorted_eigh(matrices):
@@ -66,63 +77,130 @@ def _unit_determinant(matrix):
 
 
 def _volumes_and_shape(values, nk, shape, tol: float, max_iter: int):
-    """Celeux & Govaert's fixed point for variable volumes and one common shape (VEI, VEV).
+    """Variable volumes and one common shape (VEI, VEV): Newton's method on the profiled objective.
 
     ``values`` (K, d) are the diagonals (VEI) or eigenvalues (VEV) of the scatter matrices, ``shape`` (d,) the
-    starting shape (determinant 1). Returns ``(volumes (K,), shape (d,), n_iter)``.
+    starting shape (determinant 1). Given the shape ``a = exp(beta)`` (sum beta = 0) the volumes have the closed
+    form ``lambda_k = sum_j values_kj / a_j / (d n_k)`` (Celeux & Govaert's fixed-point step), and the objective
+    becomes ``F(beta) = d sum_k n_k log sum_j values_kj exp(-beta_j)``, a sum of log-sum-exps: convex, so
+    Newton's method (steps in the plane sum beta = 0, halved until F decreases) converges from anywhere, and
+    quadratically. Returns ``(volumes (K,), shape (d,), n_iter, converged)``.
     """
     d = values.shape[1]
-    volumes = None
-    n_iter = 0
+    weights = d * nk
+
+    def evaluate(log_shape):
+        scaled = values * np.exp(-log_shape)
+        sums = scaled.sum(axis=1)
+        probabilities = scaled / sums[:, None]
+        weighted = weights[:, None] * probabilities
+        gradient = -weighted.sum(axis=0)
+        gradient -= gradient.mean()  # the gradient within sum beta = 0
+        return log_shape, float(weights @ np.log(sums)), sums, probabilities, weighted, gradient
+
+    log_shape = np.log(shape)
+    point = evaluate(log_shape - log_shape.mean())
     for n_iter in range(1, max_iter + 1):
-        new_volumes = (values / shape).sum(axis=1) / (d * nk)
-        pooled = (values / new_volumes[:, None]).sum(axis=0)
-        new_shape = pooled / _geometric_mean(pooled)
-        change = max(_relative_change(new_volumes, volumes), _relative_change(new_shape, shape))
-        volumes, shape = new_volumes, new_shape
+        _, value, sums, probabilities, weighted, gradient = point
+        # Hessian d sum_k n_k (diag p_k - p_k p_k^T), singular along the ones; + 1 1^T keeps the step in the plane
+        hessian = np.diag(weighted.sum(axis=0)) - probabilities.T @ weighted + weights.sum() / d
+        step = np.linalg.solve(hessian, -gradient)
+        for _ in range(60):
+            candidate = evaluate(point[0] + step)
+            if candidate[1] < value or (
+                candidate[1] <= value + _ROUNDING * abs(value) and np.abs(candidate[5]).max() < np.abs(gradient).max()
+            ):
+                break
+            step = 0.5 * step
+        else:
+            return sums / weights, np.exp(point[0]), n_iter, True  # no decrease left: the optimum, to rounding
+        change = max(float(np.max(np.abs(np.expm1(candidate[0] - point[0])))), _relative_change(candidate[2], sums))
+        point = candidate
         if not change > tol:  # also stops on NaN
-            break
-    return volumes, shape, n_iter
+            return point[2] / weights, np.exp(point[0]), n_iter, True
+    return point[2] / weights, np.exp(point[0]), max_iter, False
 
 
 def vei(diagonals, nk, previous: Optional[np.ndarray], tol: float, max_iter: int):
-    """VEI: ``Sigma_k = lambda_k B``, B diagonal with determinant 1. diagonals (K, d) -> (K, d), n_iter."""
+    """VEI: ``Sigma_k = lambda_k B``, B diagonal with determinant 1. diagonals (K, d) -> (K, d), n_iter, converged."""
     d = diagonals.shape[1]
     if previous is not None and np.all(np.isfinite(previous)) and np.all(previous > 0):
         shape = previous[0] / _geometric_mean(previous[0])
     else:
         shape = np.ones(d)
-    volumes, shape, n_iter = _volumes_and_shape(diagonals, nk, shape, tol, max_iter)
-    return volumes[:, None] * shape, n_iter
+    volumes, shape, n_iter, converged = _volumes_and_shape(diagonals, nk, shape, tol, max_iter)
+    return volumes[:, None] * shape, n_iter, converged
 
 
 def vee(scatter, nk, previous: Optional[np.ndarray], tol: float, max_iter: int):
-    """VEE: ``Sigma_k = lambda_k C``, C = D A D^T with determinant 1. scatter (K, d, d) -> (K, d, d), n_iter."""
-    d = scatter.shape[-1]
+    """VEE: ``Sigma_k = lambda_k C``, C with determinant 1. scatter (K, d, d) -> (K, d, d), n_iter, converged.
+
+    Given the volumes ``lambda_k = exp(l_k)`` the common C is ``S / |S|^(1/d)`` with ``S = sum_k W_k / lambda_k``
+    (Celeux & Govaert's fixed-point step), and the objective becomes ``F(l) = d sum_k n_k l_k + d |S(l)|^(1/d)``.
+    ``log |S(l)|`` is the log of a polynomial in ``exp(-l_k)`` with non-negative coefficients (the mixed
+    discriminants of the W_k), hence convex, so F is convex: Newton's method in l (steps halved until F
+    decreases) converges from anywhere, and quadratically.
+    """
+    n_components, d, _ = scatter.shape
     if previous is not None and np.all(np.isfinite(previous)):
         common = _unit_determinant(previous[0])
     else:
         common = np.eye(d)
-    volumes = None
+    try:
+        volumes = np.einsum("kij,ij->k", scatter, np.linalg.inv(common)) / (d * nk)  # tr(W_k C^-1) / (d n_k)
+    except np.linalg.LinAlgError:
+        volumes = np.full(n_components, np.nan)
+    flat = np.moveaxis(scatter, 0, 1).reshape(d, n_components * d)  # [W_1 ... W_K], (d, K d)
+
+    def evaluate(log_volumes):
+        weights = np.exp(-log_volumes)
+        pooled = np.einsum("kij,k->ij", scatter, weights)
+        sign, log_det = np.linalg.slogdet(pooled)
+        if not sign > 0:
+            return log_volumes, np.nan, pooled, None, None, None
+        root = np.exp(log_det / d)
+        # V_k = S^-1 W_k / lambda_k, t_k = tr V_k
+        ratios = np.linalg.solve(pooled, flat).reshape(d, n_components, d).transpose(1, 0, 2) * weights[:, None, None]
+        traces = np.einsum("kii->k", ratios)
+        gradient = d * nk - root * traces
+        return log_volumes, float(d * (nk @ log_volumes) + d * root), pooled, root, ratios, gradient
+
+    point = evaluate(np.log(volumes))
+    if not np.isfinite(point[1]):
+        return np.full(scatter.shape, np.nan), 0, True
+    converged = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
+        log_volumes, value, _, root, ratios, gradient = point
+        traces = np.einsum("kii->k", ratios)
+        products = np.einsum("kij,mji->km", ratios, ratios)
+        hessian = root * (np.outer(traces, traces) / d + np.diag(traces) - products)
         try:
-            inverse = np.linalg.inv(common)
+            step = np.linalg.solve(hessian, -gradient)
         except np.linalg.LinAlgError:
-            inverse = common * np.nan
-        # tr(W_k C^-1), both symmetric
-        new_volumes = np.einsum("kij,ij->k", scatter, inverse) / (d * nk)
-        new_common = _unit_determinant(np.einsum("kij,k->ij", scatter, 1.0 / new_volumes))
-        scale = np.max(np.abs(common))
-        change = max(_relative_change(new_volumes, volumes), float(np.max(np.abs(new_common - common))) / scale)
-        volumes, common = new_volumes, new_common
-        if not change > tol:
             break
-    return volumes[:, None, None] * common, n_iter
+        for _ in range(60):
+            candidate = evaluate(log_volumes + step)
+            if candidate[1] < value or (
+                candidate[1] <= value + _ROUNDING * abs(value)
+                and np.abs(candidate[5]).max() < np.abs(gradient).max()
+            ):
+                break
+            step = 0.5 * step
+        else:
+            converged = True  # no decrease left: the optimum, to rounding
+            break
+        change = float(np.max(np.abs(np.expm1(step))))
+        point = candidate
+        if not change > tol:  # also stops on NaN
+            converged = True
+            break
+    log_volumes, _, pooled, root = point[:4]
+    return np.exp(log_volumes)[:, None, None] * (pooled / root), n_iter, converged
 
 
 def vev(scatter, nk, previous: Optional[np.ndarray], tol: float, max_iter: int):
-    """VEV: ``Sigma_k = lambda_k D_k A D_k^T``. scatter (K, d, d) -> (K, d, d), n_iter."""
+    """VEV: ``Sigma_k = lambda_k D_k A D_k^T``. scatter (K, d, d) -> (K, d, d), n_iter, converged."""
     d = scatter.shape[-1]
     eigenvalues, eigenvectors = sorted_eigh(scatter)
     shape = None
@@ -132,5 +210,6 @@ def vev(scatter, nk, previous: Optional[np.ndarray], tol: float, max_iter: int):
             shape = previous_eigenvalues / _geometric_mean(previous_eigenvalues)
     if shape is None:
         shape = np.ones(d)
-    volumes, shape, n_iter = _volumes_and_shape(eigenvalues, nk, shape, tol, max_iter)
-    return (eigenvectors * (volumes[:, None] * shape)[:, None, :]) @ np.swapaxes(eigenvectors, 1, 2), n_iter
+    volumes, shape, n_iter, converged = _volumes_and_shape(eigenvalues, nk, shape, tol, max_iter)
+    covariances = (eigenvectors * (volumes[:, None] * shape)[:, None, :]) @ np.swapaxes(eigenvectors, 1, 2)
+    return covariances, n_iter, converged

@@ -12,7 +12,7 @@ import numpy as np
 
 from ._diagonal import DiagonalCovariance, SphericalCovariance
 from ._full import FullCovariance
-from ._parsimonious import constrained_covariances, n_covariance_parameters
+from ._parsimonious import INNER_CONTROL, constrained_m_step, n_covariance_parameters
 from ._structure import SingularCovarianceError, covariances_from_upper_factors, singular_message
 
 __all__ = ["PARSIMONIOUS_STRUCTURES"]
@@ -28,12 +28,19 @@ class _Constrained:
     def n_parameters(self, n_components, n_features):
         return n_covariance_parameters(self.name, n_components, n_features)
 
-    def _constrained(self, scatter, nk, previous, reg_covar, n_features):
-        covariances = constrained_covariances(
-            self.name, scatter, nk, previous=previous, reg_covar=reg_covar, n_features=n_features
+    def _constrained(self, scatter, nk, previous, reg_covar, n_features, stats=None):
+        """The constrained covariances; inside the EM loop (``stats`` given, warm start) an iterative model's
+        inner solver stops at :attr:`InnerControl.em_max_iter` unless the loop asks for a complete M-step, and
+        reports a capped M-step in ``stats``."""
+        capped = stats is not None and stats.allow_capped_m_step and previous is not None
+        max_iter = INNER_CONTROL[self.name].em_max_iter if capped else None
+        covariances, complete = constrained_m_step(
+            self.name, scatter, nk, previous=previous, reg_covar=reg_covar, n_features=n_features, max_iter=max_iter
         )
         if not np.all(np.isfinite(covariances)):
             raise SingularCovarianceError(singular_message(scatter.dtype))
+        if stats is not None and not complete:
+            stats.m_step_complete = False
         return covariances.astype(scatter.dtype, copy=False)
 
 
@@ -61,8 +68,11 @@ class _DiagonalModel(_Constrained, DiagonalCovariance):
 
     def covariances_from_statistics(self, stats, means, state, reg_covar):
         variances = super().covariances_from_statistics(stats, means, state, 0.0)
-        previous = self.covariances_from_cholesky(state.precisions_cholesky) if self.name in _ITERATIVE else None
-        return self._constrained(variances * stats.nk[:, np.newaxis], stats.nk, previous, reg_covar, means.shape[1])
+        # the iterative M-steps read the first component's previous covariance only
+        previous = self.covariances_from_cholesky(state.precisions_cholesky[:1]) if self.name in _ITERATIVE else None
+        return self._constrained(
+            variances * stats.nk[:, np.newaxis], stats.nk, previous, reg_covar, means.shape[1], stats
+        )
 
 
 class _GeneralModel(_Constrained, FullCovariance):
@@ -74,8 +84,8 @@ class _GeneralModel(_Constrained, FullCovariance):
 
     def covariances_from_statistics(self, stats, means, state, reg_covar):
         scatter = self.scatter_matrices(stats, means, state)
-        previous = covariances_from_upper_factors(state.precisions_cholesky) if self.name in _ITERATIVE else None
-        return self._constrained(scatter, stats.nk, previous, reg_covar, means.shape[1])
+        previous = covariances_from_upper_factors(state.precisions_cholesky[:1]) if self.name in _ITERATIVE else None
+        return self._constrained(scatter, stats.nk, previous, reg_covar, means.shape[1], stats)
 
 
 def _model(base, name: str, doc: str):
