@@ -68,6 +68,8 @@ def _rebuild(orientation, diagonals):
 
 
 def _start(scatter, previous):
+    if previous is not None and previous.ndim == 2 and np.all(np.isfinite(previous)):
+        return previous  # the previous orientation itself
     if previous is not None and np.all(np.isfinite(previous)):
         # the previous covariances share D: any component's eigenvectors are D up to order and sign, which the
         # diagonals recomputed from D^T W_k D absorb
@@ -259,7 +261,8 @@ def _solve(model, scatter, nk, orientation, tol, max_iter):
                 damping, scale = 0.0, float(np.max(np.abs(np.diagonal(hessian))))
                 if not np.isfinite(scale):
                     return None, n_iter, "stalled"
-            factor, info = potrf(hessian + damping * np.eye(hessian.shape[0]), lower=0, clean=0)
+            factor, info = potrf(hessian + damping * np.eye(hessian.shape[0]) if damping else hessian, lower=0,
+                                 clean=0)
             while info != 0 and damping < 1e12 * scale:  # Levenberg-Marquardt: damp until positive definite
                 damping = max(_DAMPING_GROWTH * damping, _FIRST_DAMPING * scale)
                 factor, info = potrf(hessian + damping * np.eye(hessian.shape[0]), lower=0, clean=0)
@@ -385,16 +388,16 @@ def _common_orientation(model, scatter, nk, previous, tol, max_iter):
             )
             n_iter += mm_steps
     if orientation is None:
-        return np.full(scatter.shape, np.nan), n_iter, True
+        return np.full(scatter.shape, np.nan), n_iter, True, None
     projected = np.einsum("ij,kij->kj", orientation, scatter @ orientation)
-    return _rebuild(orientation, diagonals_given_orientation(projected, nk)), n_iter, converged
+    return _rebuild(orientation, diagonals_given_orientation(projected, nk)), n_iter, converged, orientation
 
 
 def vve(scatter, nk, previous: Optional[np.ndarray], tol: float, max_iter: int):
-    """VVE: ``Sigma_k = lambda_k D A_k D^T``. scatter (K, d, d) -> (K, d, d), n_iter, converged."""
+    """VVE: ``Sigma_k = lambda_k D A_k D^T``. scatter (K, d, d) -> (K, d, d), n_iter, converged, D."""
     return _common_orientation("VVE", scatter, nk, previous, tol, max_iter)
 
 
 def eve(scatter, nk, previous: Optional[np.ndarray], tol: float, max_iter: int):
-    """EVE: ``Sigma_k = lambda D A_k D^T``. scatter (K, d, d) -> (K, d, d), n_iter, converged."""
+    """EVE: ``Sigma_k = lambda D A_k D^T``. scatter (K, d, d) -> (K, d, d), n_iter, converged, D."""
     return _common_orientation("EVE", scatter, nk, previous, tol, max_iter)

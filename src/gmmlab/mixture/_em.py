@@ -149,7 +149,7 @@ def m_step(structure: CovarianceStructure, stats: SufficientStatistics, state, r
     means = stats.first / stats.nk[:, np.newaxis]
     covariances = structure.covariances_from_statistics(stats, means, state, reg_covar)
     return MixtureParams(stats.nk / stats.nk.sum(), means, covariances, structure.precision_cholesky(covariances),
-                         stats.m_step_complete)
+                         stats.m_step_complete, stats.m_step_state)
 
 
 def em_iteration(structure, params: MixtureParams, data: FitData, reg_covar: float, scratch: Scratch,

@@ -274,10 +274,12 @@ def constrained_covariances(
 
 def constrained_m_step(model, scatter, nk, *, previous=None, reg_covar=0.0, n_features=None, tol=None,
                        max_iter=None):
-    """:func:`constrained_covariances` and whether the iterative solver converged: ``(covariances, complete)``.
+    """:func:`constrained_covariances`, whether the iterative solver converged, and EVE's and VVE's orientation.
 
-    ``complete`` is False only when an iterative M-step stopped at ``max_iter`` (the engine passes a small cap
-    inside the EM loop, :attr:`InnerControl.em_max_iter`: a generalised EM step).
+    Returns ``(covariances, complete, orientation)``. ``complete`` is False only when an iterative M-step
+    stopped at ``max_iter`` (the engine passes a small cap inside the EM loop, :attr:`InnerControl.em_max_iter`:
+    a generalised EM step). ``orientation`` is the common D of EVE and VVE (None otherwise); for them
+    ``previous`` may also be the previous D itself, shape (d, d).
     """
     name = _canonical(model)
     family = model_family(name)
@@ -293,13 +295,13 @@ def constrained_m_step(model, scatter, nk, *, previous=None, reg_covar=0.0, n_fe
     # or a LAPACK error: the caller decides (the engine raises SingularCovarianceError).
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         try:
-            covariances, complete = _dispatch(name, scatter, nk, n_features, previous, tol, max_iter)
+            covariances, complete, orientation = _dispatch(name, scatter, nk, n_features, previous, tol, max_iter)
         except np.linalg.LinAlgError:
-            covariances, complete = None, True
+            covariances, complete, orientation = None, True, None
     if covariances is None or not np.all(np.isfinite(covariances)):
         shape = scatter.shape[-1:] * 2 if name == "EEE" else scatter.shape
-        return np.full(shape, np.nan), True
-    return covariances, complete
+        return np.full(shape, np.nan), True, None
+    return covariances, complete, orientation
 
 
 _CLOSED_FORMS = {
@@ -318,16 +320,16 @@ _SOLVERS = {"VEI": vei, "VEE": vee, "VEV": vev, "EVE": eve, "VVE": vve}
 
 def _dispatch(name, scatter, nk, n_features, previous, tol, max_iter):
     if name in _CLOSED_FORMS:
-        return _CLOSED_FORMS[name](scatter, nk, n_features), True
+        return _CLOSED_FORMS[name](scatter, nk, n_features), True, None
     control = INNER_CONTROL[name]
-    covariances, _, converged = _SOLVERS[name](
+    covariances, _, converged, *orientation = _SOLVERS[name](
         scatter,
         nk,
         previous,
         control.tol if tol is None else tol,
         control.max_iter if max_iter is None else max_iter,
     )
-    return covariances, converged
+    return covariances, converged, orientation[0] if orientation else None
 
 
 def full_covariances(model: str, covariances: np.ndarray, n_components: int, n_features: int) -> np.ndarray:
