@@ -6,23 +6,25 @@ Given D the diagonals of ``Sigma_k = D diag(s_k) D^T`` have closed forms from th
 * VVE: ``f(D) = sum_k n_k sum_j log (B_k)_jj`` (Flury's common principal components likelihood);
 * EVE: ``f(D) = n d log sum_k exp(mean_j log (B_k)_jj)`` (the log of the common volume's numerator).
 
-**Newton's method on the orthogonal group** (the default). With ``D(S) = D0 cayley(S)``, S skew-symmetric with
-one free entry ``theta_pq`` per pair p < q, the gradient and the exact Hessian of f in theta at S = 0 have closed
-forms in the entries of ``B_k`` (the first and second order terms of ``E^T B_k E``, E = I + S + S^2/2 + ...,
-through the chain rule of ``log (B_k)_jj``); they cost O(K d^3 + d^4) per step, vectorised over components.
-Each step solves ``(H + mu I) theta = -grad`` (mu = 0 while H is positive definite, Levenberg-Marquardt damping
-otherwise) and is kept only if it lowers f, so the M-step objective decreases monotonically as EM requires.
-Newton converges quadratically near the optimum: warm-started from the previous EM iteration's orientation an
-M-step takes a few steps, where the MM algorithm below took hundreds (measured in benchmarks/RESULTS.md).
+**Newton's method on the orthogonal group**, from a warm start (the previous EM iteration's D). With
+``D(S) = D0 cayley(S)``, S skew-symmetric with one free entry ``theta_pq`` per pair p < q, the gradient and the
+exact Hessian of f in theta at S = 0 have closed forms in the entries of ``B_k`` (the first and second order terms
+of ``E^T B_k E``, E = I + S + S^2/2 + ..., through the chain rule of ``log (B_k)_jj``); they cost
+O(K d^3 + d^4) per step, vectorised over components. Each step solves ``(H + mu I) theta = -grad`` (mu = 0 while
+H is positive definite, Levenberg-Marquardt damping otherwise), is halved until it lowers f, and later steps reuse
+the factor of H (chord steps) while they contract fast. Newton converges quadratically near the optimum: an
+M-step to the tolerance takes a few steps where the MM algorithm below took hundreds, and one step (the engine's
+cap inside the EM loop, see :data:`._parsimonious_iterative.INNER_CONTROL`) is already an M-step exact to second
+order (an "EM gradient" step, Lange 1995, with EM's local convergence rate).
 
-**The MM algorithm** of Browne & McNicholas (2014) is the fallback when no damped Newton step lowers f (it never
-happened on the benchmark's data; it keeps the M-step monotone whatever the Hessian does): with ``alpha_k`` the
-largest eigenvalue of ``W_k`` and ``M_k = diag(1 / s_k)``, ``tr(W_k D M_k D^T)`` is majorised at D0 by its
-linearisation, whose minimiser over orthogonal D is ``U V^T`` from the SVD of
-``F = sum_k (alpha_k I - W_k) D0 M_k``; see :func:`_mm_orientation`.
+**The MM algorithm** of Browne & McNicholas (2014), accelerated by SQUAREM, runs from a cold start (no previous
+D: Newton's basin of attraction is small far from the optimum) before Newton, and is the fallback when no damped
+Newton step lowers f: with ``alpha_k`` the largest eigenvalue of ``W_k`` and ``M_k = diag(1 / s_k)``,
+``tr(W_k D M_k D^T)`` is majorised at D0 by its linearisation, whose minimiser over orthogonal D is ``U V^T``
+from the SVD of ``F = sum_k (alpha_k I - W_k) D0 M_k``; see :func:`_mm_orientation`.
 
 Both stop when the largest change of an entry of D and the largest relative change of the diagonals fall below
-``tol``, or after ``max_iter`` steps (Newton steps, or MM steps in the fallback).
+``tol``, or after ``max_iter`` steps. Every kept step lowers f, so a capped M-step is still a generalised EM step.
 """
 
 from __future__ import annotations

@@ -247,7 +247,8 @@ def fit_em(
     -----
     As in scikit-learn, the lower bound of iteration ``i`` is the mean log-likelihood of the parameters *before*
     that iteration's M-step, and convergence is ``|change| < tol`` after a complete M-step (an iterative M-step
-    capped inside the loop, a generalised EM step, sets ``m_step_complete`` False and the loop goes on). A history record instead stores the
+    capped inside the loop, a generalised EM step, sets ``m_step_complete`` False: the next iteration then runs
+    its M-step to the inner tolerance and the test is made again). A history record instead stores the
     log-likelihood *of its own parameters*, which costs one extra E-step per restart when recording.
     """
     if data is not None:

@@ -25,9 +25,10 @@ for the four scikit-learn types this is exactly scikit-learn's ``covariance + re
 the regularised covariances still satisfy the model's constraint (adding to the covariances afterwards would
 break equal volumes or shapes).
 
-Closed forms (EII, VII, EEI, EVI, VVI, EEE, EEV, EVV, VVV) are here; the iterative M-steps (VEI, VEE, VEV:
-Celeux & Govaert's fixed-point iterations; EVE, VVE: the MM algorithm of Browne & McNicholas 2014) are in
-:mod:`._parsimonious_iterative`.
+Closed forms (EII, VII, EEI, EVI, VVI, EEE, EEV, EVV, VVV) are here; the iterative M-steps are in
+:mod:`._parsimonious_iterative` (VEI, VEE, VEV: Newton's method on Celeux & Govaert's profiled objectives) and
+:mod:`._common_orientation` (EVE, VVE: Newton's method on the orthogonal group, Browne & McNicholas's MM
+algorithm from a cold start).
 """
 
 from __future__ import annotations

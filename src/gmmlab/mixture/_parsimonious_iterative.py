@@ -1,14 +1,17 @@
 """The iterative M-steps of mclust's parsimonious models VEI, VEE and VEV (EVE and VVE: :mod:`._common_orientation`).
 
-These models have no closed-form M-step. VEI, VEE and VEV alternate between the volumes and the common shape
-(and orientation) by Celeux & Govaert's (1995) fixed-point iterations, each step the exact minimiser of the
-objective ``sum_k n_k log|Sigma_k| + tr(W_k Sigma_k^{-1})`` in one block of parameters given the other.
+These models have no closed-form M-step. Celeux & Govaert (1995) alternate between the volumes and the common
+shape (and orientation), each step the exact minimiser of ``sum_k n_k log|Sigma_k| + tr(W_k Sigma_k^{-1})`` in
+one block of parameters given the other. Here one block is eliminated by its closed form and the other is
+found by Newton's method on the profiled objective, which is convex in log coordinates for all three models (the
+log shape for VEI and VEV, the log volumes for VEE; see each function): quadratic convergence, from anywhere,
+where the alternation converges linearly.
 
-Each solver starts from the previous EM iteration's covariances when it has them (the EM loop's warm start),
-stops when the largest relative change of the volumes and shapes (and the largest change of an entry of the
-orientation, for EVE and VVE) falls below ``tol``, or after ``max_iter`` iterations. The defaults are in
-:data:`INNER_CONTROL`: the tolerance is mclust's ``emControl()$tol[2] = sqrt(.Machine$double.eps)``; mclust's
-default cap is ``.Machine$integer.max`` (no cap), ours is finite so that a degenerate M-step cannot spin.
+Each solver starts from the previous EM iteration's covariances when it has them (the EM loop's warm start; the
+first component's is enough), stops when the largest relative change of the volumes and shapes falls below
+``tol``, or after ``max_iter`` iterations. The defaults are in :data:`INNER_CONTROL`: the tolerance is mclust's
+``emControl()$tol[2] = sqrt(.Machine$double.eps)``; mclust's default cap is ``.Machine$integer.max`` (no cap),
+ours is finite so that a degenerate M-step cannot spin; inside the EM loop the cap is ``em_max_iter``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
+
+from ._structure import lapack
 
 __all__ = ["INNER_CONTROL", "InnerControl", "sorted_eigh", "vee", "vei", "vev"]
 
@@ -88,37 +93,48 @@ def _volumes_and_shape(values, nk, shape, tol: float, max_iter: int):
     """
     d = values.shape[1]
     weights = d * nk
+    total = weights.sum() / d
+    (gesv,) = lapack(("gesv",), "d")  # LAPACK directly: numpy's wrapper costs more than a 6 x 6 solve
 
-    def evaluate(log_shape):
+    def objective(log_shape):
         scaled = values * np.exp(-log_shape)
         sums = scaled.sum(axis=1)
+        return float(weights @ np.log(sums)), scaled, sums
+
+    def gradient_of(scaled, sums):
+        """``(p_kj, weights_k p_kj, column sums, the gradient within sum beta = 0)``."""
         probabilities = scaled / sums[:, None]
-        weighted = weights[:, None] * probabilities
-        gradient = -weighted.sum(axis=0)
-        gradient -= gradient.mean()  # the gradient within sum beta = 0
-        return log_shape, float(weights @ np.log(sums)), sums, probabilities, weighted, gradient
+        weighted = probabilities * weights[:, None]
+        column = weighted.sum(axis=0)
+        return probabilities, weighted, column, column.mean() - column
 
     log_shape = np.log(shape)
-    point = evaluate(log_shape - log_shape.mean())
+    log_shape -= log_shape.mean()
+    value, scaled, sums = objective(log_shape)
+    probabilities, weighted, column, gradient = gradient_of(scaled, sums)
     for n_iter in range(1, max_iter + 1):
-        _, value, sums, probabilities, weighted, gradient = point
         # Hessian d sum_k n_k (diag p_k - p_k p_k^T), singular along the ones; + 1 1^T keeps the step in the plane
-        hessian = np.diag(weighted.sum(axis=0)) - probabilities.T @ weighted + weights.sum() / d
-        step = np.linalg.solve(hessian, -gradient)
+        hessian = np.diag(column) - probabilities.T @ weighted + total
+        _, _, step, info = gesv(hessian, -gradient)
+        if info != 0:
+            return sums / weights, np.exp(log_shape), n_iter, False
         for _ in range(60):
-            candidate = evaluate(point[0] + step)
-            if candidate[1] < value or (
-                candidate[1] <= value + _ROUNDING * abs(value) and np.abs(candidate[5]).max() < np.abs(gradient).max()
+            new_value, new_scaled, new_sums = objective(log_shape + step)
+            new = gradient_of(new_scaled, new_sums)
+            if new_value < value or (
+                new_value <= value + _ROUNDING * abs(value) and np.abs(new[3]).max() < np.abs(gradient).max()
             ):
                 break
             step = 0.5 * step
         else:
-            return sums / weights, np.exp(point[0]), n_iter, True  # no decrease left: the optimum, to rounding
-        change = max(float(np.max(np.abs(np.expm1(candidate[0] - point[0])))), _relative_change(candidate[2], sums))
-        point = candidate
+            return sums / weights, np.exp(log_shape), n_iter, True  # no decrease left: the optimum, to rounding
+        change = max(float(np.max(np.abs(np.expm1(step)))), _relative_change(new_sums, sums))
+        log_shape = log_shape + step
+        value, scaled, sums = new_value, new_scaled, new_sums
+        probabilities, weighted, column, gradient = new
         if not change > tol:  # also stops on NaN
-            return point[2] / weights, np.exp(point[0]), n_iter, True
-    return point[2] / weights, np.exp(point[0]), max_iter, False
+            return sums / weights, np.exp(log_shape), n_iter, True
+    return sums / weights, np.exp(log_shape), max_iter, False
 
 
 def vei(diagonals, nk, previous: Optional[np.ndarray], tol: float, max_iter: int):
