@@ -45,6 +45,8 @@ _DAMPING_GROWTH = 10.0
 _MAX_REJECTIONS = 12
 # Relative size of f's rounding: below it, a step is judged by the gradient's norm instead of by f.
 _ROUNDING = 1e-13
+# Steps an M-step may take besides the max_iter it is given (which count full Newton steps only).
+_MAX_STEPS = 100
 
 
 def _geometric_mean(values, axis=-1):
@@ -230,7 +232,9 @@ def _solve(model, scatter, nk, orientation, tol, max_iter):
 
     A step is kept when it lowers f or, once f's changes are within rounding (``_ROUNDING`` relative), when it
     lowers the gradient's norm (Newton's quadratic convergence reaches that regime before D has settled to
-    ``tol``). Returns ``(orientation, n_iter, status)``: status "converged", "capped" (``max_iter`` steps) or
+    ``tol``). ``max_iter`` counts the full Newton steps from a positive definite Hessian only: a capped M-step
+    (the EM loop's one step) is then always exact to second order; damped or shortened steps, far from the
+    optimum, do not count (up to ``_MAX_STEPS`` steps in all). Returns ``(orientation, n_iter, status)``: status "converged", "capped" (``max_iter`` steps) or
     "stalled" (``_MAX_REJECTIONS`` steps in a row not kept; orientation None when f is not finite, a degenerate
     scatter). ``n_iter`` counts the steps kept.
     """
@@ -256,7 +260,8 @@ def _solve(model, scatter, nk, orientation, tol, max_iter):
     hessian = factor = None
     fresh = False  # whether factor is that of the current point's Hessian
     damping, scale, last_change, rejections, n_iter, step = 0.0, 1.0, np.inf, 0, 0, None
-    while n_iter < max_iter:
+    clean = 0  # kept full Newton steps from a positive definite Hessian: what max_iter counts
+    while clean < max_iter and n_iter < max(max_iter, _MAX_STEPS):
         if factor is None:
             if hessian is None:
                 hessian = _hessian(point[1], point[2], nk, model, point[4])
@@ -280,12 +285,16 @@ def _solve(model, scatter, nk, orientation, tol, max_iter):
         step_change = max(float(np.max(np.abs(candidate[0] - point[0]))), _relative_change(candidate[2], point[2]))
         if kept(candidate, point):
             n_iter += 1
+            if fresh and damping == 0 and rejections == 0:
+                clean += 1
+            elif fresh:  # a damped or shortened step: see the Hessian at the new point before a chord step
+                factor = None
             point, hessian, step, rejections = candidate, None, None, 0
             if not step_change > tol:
                 return point[0], n_iter, "converged"
             # chord steps converge linearly: a fresh Hessian when more than three would be needed at their rate
             rate = step_change / last_change
-            if not rate < 1 or step_change * rate**3 > tol:
+            if factor is not None and (not rate < 1 or step_change * rate**3 > tol):
                 factor = None
             last_change, fresh = step_change, False
             continue

@@ -48,13 +48,17 @@ class InnerControl:
 
 
 INNER_CONTROL = {
-    # Newton steps converge quadratically: from a warm start, two or three reach the tolerance once EM settles
+    # Inside the EM loop one Newton step per iteration (exact to second order) where the generalised EM path
+    # reaches the same optimum as mclust's exact EM from the same start (VEI, VEE: every fit of the exactness
+    # benchmark) or where mclust's own M-step is not exact (VVE); a complete M-step for VEV and EVE, whose
+    # generalised EM paths ended at other optima than mclust's me() on 1 and 3 of its 21 fits (measured:
+    # benchmarks/RESULTS.md, "Speed per EM iteration").
     "VEI": InnerControl(_SQRT_EPS, 1000, 1, "Newton steps in the log common diagonal shape, volumes in closed form"),
-    "VEV": InnerControl(_SQRT_EPS, 1000, 1, "Newton steps in the log common shape A, volumes in closed form"),
+    "VEV": InnerControl(_SQRT_EPS, 1000, 1000, "Newton steps in the log common shape A, volumes in closed form"),
     "VEE": InnerControl(_SQRT_EPS, 1000, 1, "Newton steps in the log volumes, the common C in closed form"),
     # Newton's method on D from the previous EM iteration's orientation (MM first from a cold start, and the
     # fallback where no Newton step lowers the objective): see _common_orientation.
-    "EVE": InnerControl(_SQRT_EPS, 200, 1, "Newton steps in D (MM from a cold start), the shapes in closed form"),
+    "EVE": InnerControl(_SQRT_EPS, 200, 200, "Newton steps in D (MM from a cold start), the shapes in closed form"),
     "VVE": InnerControl(_SQRT_EPS, 200, 1, "Newton steps in D (MM from a cold start), lambda_k A_k in closed form"),
 }
 """Default inner ``tol`` and caps per iterative model."""

@@ -118,14 +118,14 @@ class RotatedState:
 
 
 class _CommonOrientationModel(_GeneralModel):
-    """EVE and VVE: the E-step and the M-step's statistics in the rotated frame of their common orientation.
+    """VEE, EVE and VVE: the E-step and the M-step's statistics in the rotated frame of their common orientation.
 
     One product ``D^T x`` per block replaces the K triangular whitening products of the full structure (the
     rotated components are axis-aligned: the log-densities are linear in ``[y, y^2]``, one more product), and the
     scatter is gathered around the previous means in the rotated frame, as the full structure gathers it around
-    them in its whitened frames. D comes from the M-step that built the
-    covariances (``params.m_step_state``); parameters without it (a first iteration, a user's) get D from an
-    eigendecomposition, checked to diagonalise every covariance, or else the full structure's E-step.
+    them in its whitened frames. D comes from the M-step that built the covariances (``params.m_step_state``, EVE
+    and VVE); without it (VEE, a first iteration, a user's parameters) D comes from an eigendecomposition, checked
+    to diagonalise every covariance, or else the full structure's E-step runs.
     """
 
     def block_rows(self, n_components, n_features):
@@ -225,7 +225,11 @@ class _CommonOrientationModel(_GeneralModel):
         if not isinstance(state, RotatedState):
             return super().covariances_from_statistics(stats, means, state, reg_covar)
         scatter = self.scatter_matrices(stats, means, state)
-        return self._constrained(scatter, stats.nk, state.orientation, reg_covar, means.shape[1], stats)
+        if self.name == "VEE":  # its solver starts from the first component's covariance, D diag(s_1) D^T
+            previous = ((state.orientation / state.scales[0] ** 2) @ state.orientation.T)[np.newaxis]
+        else:  # EVE and VVE start from D itself
+            previous = state.orientation
+        return self._constrained(scatter, stats.nk, previous, reg_covar, means.shape[1], stats)
 
 
 def _model(base, name: str, doc: str):
@@ -237,7 +241,7 @@ PARSIMONIOUS_STRUCTURES = (
     _model(_DiagonalModel, "EEI", "One diagonal covariance shared by every component: Sigma_k = lambda B."),
     _model(_DiagonalModel, "VEI", "Diagonal, one shape, volumes vary: Sigma_k = lambda_k B (iterative M-step)."),
     _model(_DiagonalModel, "EVI", "Diagonal, one volume, shapes vary: Sigma_k = lambda B_k."),
-    _model(_GeneralModel, "VEE", "One shape and orientation, volumes vary: Sigma_k = lambda_k C (iterative)."),
+    _model(_CommonOrientationModel, "VEE", "One shape and orientation, volumes vary: Sigma_k = lambda_k C (iterative)."),
     _model(_CommonOrientationModel, "EVE", "One volume and orientation, shapes vary: lambda D A_k D^T (iterative)."),
     _model(_CommonOrientationModel, "VVE", "One orientation, volumes, shapes vary: lambda_k D A_k D^T (iterative)."),
     _model(_GeneralModel, "EEV", "One volume and shape, orientations vary: Sigma_k = lambda D_k A D_k^T."),
