@@ -29,6 +29,7 @@ Both stop when the largest change of an entry of D and the largest relative chan
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional
 
@@ -36,7 +37,15 @@ import numpy as np
 
 from ._structure import lapack
 
-__all__ = ["eve", "vve"]
+__all__ = ["Orientation", "eve", "vve"]
+
+
+@dataclass(frozen=True)
+class Orientation:
+    """What an EVE or VVE M-step hands the next one: D, and the Cholesky factor of the last Hessian (or None)."""
+
+    orientation: np.ndarray
+    factor: Optional[np.ndarray] = None
 
 # Levenberg-Marquardt damping where the Hessian is not positive definite: first mu relative to the Hessian's largest
 # diagonal entry, and its growth; the number of rejected steps in a row after which the MM algorithm takes over.
@@ -45,8 +54,6 @@ _DAMPING_GROWTH = 10.0
 _MAX_REJECTIONS = 12
 # Relative size of f's rounding: below it, a step is judged by the gradient's norm instead of by f.
 _ROUNDING = 1e-13
-# Steps an M-step may take besides the max_iter it is given (which count full Newton steps only).
-_MAX_STEPS = 100
 
 
 def _geometric_mean(values, axis=-1):
@@ -72,8 +79,8 @@ def _rebuild(orientation, diagonals):
 
 
 def _start(scatter, previous):
-    if previous is not None and previous.ndim == 2 and np.all(np.isfinite(previous)):
-        return previous  # the previous orientation itself
+    if isinstance(previous, Orientation):
+        return previous.orientation
     if previous is not None and np.all(np.isfinite(previous)):
         # the previous covariances share D: any component's eigenvectors are D up to order and sign, which the
         # diagonals recomputed from D^T W_k D absorb
@@ -227,16 +234,15 @@ def _mm_update(largest, orientation, rotated, diagonals, transposed: bool):
     return new * signs
 
 
-def _solve(model, scatter, nk, orientation, tol, max_iter):
+def _solve(model, scatter, nk, orientation, tol, max_iter, factor=None):
     """Damped Newton from ``orientation``, with chord steps (the last Hessian's factor) while they contract fast.
 
     A step is kept when it lowers f or, once f's changes are within rounding (``_ROUNDING`` relative), when it
     lowers the gradient's norm (Newton's quadratic convergence reaches that regime before D has settled to
-    ``tol``). ``max_iter`` counts the full Newton steps from a positive definite Hessian only: a capped M-step
-    (the EM loop's one step) is then always exact to second order; damped or shortened steps, far from the
-    optimum, do not count (up to ``_MAX_STEPS`` steps in all). Returns ``(orientation, n_iter, status)``: status "converged", "capped" (``max_iter`` steps) or
+    ``tol``). Returns ``(orientation, n_iter, status)``: status "converged", "capped" (``max_iter`` steps) or
     "stalled" (``_MAX_REJECTIONS`` steps in a row not kept; orientation None when f is not finite, a degenerate
-    scatter). ``n_iter`` counts the steps kept.
+    scatter). ``n_iter`` counts the steps kept. ``factor``: a Cholesky factor of a Hessian near ``orientation``
+    (the previous M-step's) for a first chord step; the last factor is returned with the result.
     """
     d = scatter.shape[-1]
     p, q, _, _ = _pair_indices(d)
@@ -256,26 +262,26 @@ def _solve(model, scatter, nk, orientation, tol, max_iter):
 
     point = evaluate(orientation)
     if not (np.isfinite(point[3]) and np.isfinite(point[5])):
-        return None, 0, "stalled"
-    hessian = factor = None
+        return None, 0, "stalled", None
+    hessian = None
+    last_factor = factor
     fresh = False  # whether factor is that of the current point's Hessian
     damping, scale, last_change, rejections, n_iter, step = 0.0, 1.0, np.inf, 0, 0, None
-    clean = 0  # kept full Newton steps from a positive definite Hessian: what max_iter counts
-    while clean < max_iter and n_iter < max(max_iter, _MAX_STEPS):
+    while n_iter < max_iter:
         if factor is None:
             if hessian is None:
                 hessian = _hessian(point[1], point[2], nk, model, point[4])
                 damping, scale = 0.0, float(np.max(np.abs(np.diagonal(hessian))))
                 if not np.isfinite(scale):
-                    return None, n_iter, "stalled"
+                    return None, n_iter, "stalled", None
             factor, info = potrf(hessian + damping * np.eye(hessian.shape[0]) if damping else hessian, lower=0,
                                  clean=0)
             while info != 0 and damping < 1e12 * scale:  # Levenberg-Marquardt: damp until positive definite
                 damping = max(_DAMPING_GROWTH * damping, _FIRST_DAMPING * scale)
                 factor, info = potrf(hessian + damping * np.eye(hessian.shape[0]), lower=0, clean=0)
             if info != 0:
-                return point[0], n_iter, "stalled"
-            fresh = True
+                return point[0], n_iter, "stalled", None
+            fresh, last_factor = True, factor
         if step is None:
             step, _ = potrs(factor, -point[4][3], lower=0)
         skew = np.zeros((d, d))
@@ -285,29 +291,25 @@ def _solve(model, scatter, nk, orientation, tol, max_iter):
         step_change = max(float(np.max(np.abs(candidate[0] - point[0]))), _relative_change(candidate[2], point[2]))
         if kept(candidate, point):
             n_iter += 1
-            if fresh and damping == 0 and rejections == 0:
-                clean += 1
-            elif fresh:  # a damped or shortened step: see the Hessian at the new point before a chord step
-                factor = None
             point, hessian, step, rejections = candidate, None, None, 0
             if not step_change > tol:
-                return point[0], n_iter, "converged"
+                return point[0], n_iter, "converged", last_factor
             # chord steps converge linearly: a fresh Hessian when more than three would be needed at their rate
             rate = step_change / last_change
-            if factor is not None and (not rate < 1 or step_change * rate**3 > tol):
+            if not rate < 1 or step_change * rate**3 > tol:
                 factor = None
             last_change, fresh = step_change, False
             continue
         if not step_change > tol:  # a step within the tolerance that is not kept: the optimum, to rounding
-            return point[0], n_iter, "converged"
+            return point[0], n_iter, "converged", last_factor
         rejections += 1
         if rejections >= _MAX_REJECTIONS:
-            return point[0], n_iter, "stalled"
+            return point[0], n_iter, "stalled", None
         if fresh:  # backtrack along the Newton direction
             step = 0.25 * step
         else:  # a chord step: a fresh Hessian first
             factor, step, last_change = None, None, np.inf
-    return point[0], n_iter, "capped"
+    return point[0], n_iter, "capped", last_factor
 
 
 def _inverse_cayley(rotation):
@@ -381,16 +383,21 @@ def _mm_orientation(scatter, nk, orientation, tol, max_iter, diagonals_given_ori
 
 
 def _common_orientation(model, scatter, nk, previous, tol, max_iter):
-    """The M-step in D: Newton from a warm start; from a cold one MM first (see the module docstring)."""
+    """The M-step in D: Newton from a warm start; from a cold one MM first (see the module docstring).
+
+    ``previous``: the previous covariances, or the previous M-step's :class:`Orientation`. Returns
+    ``(covariances, n_iter, converged, Orientation or None)``.
+    """
     diagonals_given_orientation = _vve_diagonals if model == "VVE" else _eve_diagonals
     orientation = _start(scatter, previous)
+    factor = previous.factor if isinstance(previous, Orientation) else None
     n_iter, converged = 0, False
     if previous is None:
         orientation, n_iter, converged = _mm_orientation(
             scatter, nk, orientation, tol, max_iter, diagonals_given_orientation
         )
     if orientation is not None and not converged:
-        orientation, newton_steps, status = _solve(model, scatter, nk, orientation, tol, max_iter)
+        orientation, newton_steps, status, factor = _solve(model, scatter, nk, orientation, tol, max_iter, factor)
         n_iter += newton_steps
         converged = status == "converged"
         if orientation is not None and status == "stalled" and n_iter < max_iter:
@@ -401,14 +408,15 @@ def _common_orientation(model, scatter, nk, previous, tol, max_iter):
     if orientation is None:
         return np.full(scatter.shape, np.nan), n_iter, True, None
     projected = np.einsum("ij,kij->kj", orientation, scatter @ orientation)
-    return _rebuild(orientation, diagonals_given_orientation(projected, nk)), n_iter, converged, orientation
+    covariances = _rebuild(orientation, diagonals_given_orientation(projected, nk))
+    return covariances, n_iter, converged, Orientation(orientation, factor)
 
 
 def vve(scatter, nk, previous: Optional[np.ndarray], tol: float, max_iter: int):
-    """VVE: ``Sigma_k = lambda_k D A_k D^T``. scatter (K, d, d) -> (K, d, d), n_iter, converged, D."""
+    """VVE: ``Sigma_k = lambda_k D A_k D^T``. scatter (K, d, d) -> (K, d, d), n_iter, converged, Orientation."""
     return _common_orientation("VVE", scatter, nk, previous, tol, max_iter)
 
 
 def eve(scatter, nk, previous: Optional[np.ndarray], tol: float, max_iter: int):
-    """EVE: ``Sigma_k = lambda D A_k D^T``. scatter (K, d, d) -> (K, d, d), n_iter, converged, D."""
+    """EVE: ``Sigma_k = lambda D A_k D^T``. scatter (K, d, d) -> (K, d, d), n_iter, converged, Orientation."""
     return _common_orientation("EVE", scatter, nk, previous, tol, max_iter)

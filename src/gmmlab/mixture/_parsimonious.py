@@ -279,8 +279,8 @@ def constrained_m_step(model, scatter, nk, *, previous=None, reg_covar=0.0, n_fe
 
     Returns ``(covariances, complete, orientation)``. ``complete`` is False only when an iterative M-step
     stopped at ``max_iter`` (the engine passes a small cap inside the EM loop, :attr:`InnerControl.em_max_iter`:
-    a generalised EM step). ``orientation`` is the common D of EVE and VVE (None otherwise); for them
-    ``previous`` may also be the previous D itself, shape (d, d).
+    a generalised EM step). ``orientation`` is EVE's and VVE's :class:`~._common_orientation.Orientation` (their
+    common D; None for the other models), which they also accept as ``previous``.
     """
     name = _canonical(model)
     family = model_family(name)

@@ -48,7 +48,7 @@ class InnerControl:
 
 
 INNER_CONTROL = {
-    # Inside the EM loop one Newton step per iteration (exact to second order) where the generalised EM path
+    # Inside the EM loop one Newton step per iteration (a generalised EM step) where the generalised EM path
     # reaches the same optimum as mclust's exact EM from the same start (VEI, VEE: every fit of the exactness
     # benchmark) or where mclust's own M-step is not exact (VVE); a complete M-step for VEV and EVE, whose
     # generalised EM paths ended at other optima than mclust's me() on 1 and 3 of its 21 fits (measured:

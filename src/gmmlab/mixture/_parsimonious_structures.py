@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._common_orientation import Orientation
 from ._diagonal import DiagonalCovariance, SphericalCovariance
 from ._full import NEGLIGIBLE_RESPONSIBILITY, FullCovariance
 from ._parsimonious import INNER_CONTROL, constrained_m_step, n_covariance_parameters
@@ -115,6 +116,7 @@ class RotatedState:
     bias: np.ndarray
     linear: np.ndarray  # (K, 2d): log-densities linear in [y, y^2], as the diag structure's
     linear_bias: np.ndarray
+    warm: Orientation  # the M-step's warm start (D, and the previous M-step's Hessian factor when known)
 
 
 class _CommonOrientationModel(_GeneralModel):
@@ -132,7 +134,7 @@ class _CommonOrientationModel(_GeneralModel):
         return n_components + 3 * n_features + 1
 
     def _orientation(self, params):
-        orientation = params.m_step_state
+        orientation = params.m_step_state.orientation if params.m_step_state is not None else None
         covariances = params.covariances
         if covariances is None:
             return None, None
@@ -157,7 +159,8 @@ class _CommonOrientationModel(_GeneralModel):
         precisions = scales**2
         linear = np.concatenate([rotated_means * precisions, -0.5 * precisions], axis=1)
         linear_bias = bias - 0.5 * np.sum(rotated_means**2 * precisions, axis=1)
-        return RotatedState(orientation, params.means, rotated_means, scales, bias, linear, linear_bias)
+        warm = params.m_step_state if params.m_step_state is not None else Orientation(orientation)
+        return RotatedState(orientation, params.means, rotated_means, scales, bias, linear, linear_bias, warm)
 
     def log_prob(self, state, block, out, scratch, exact):
         if not isinstance(state, RotatedState):
@@ -227,8 +230,8 @@ class _CommonOrientationModel(_GeneralModel):
         scatter = self.scatter_matrices(stats, means, state)
         if self.name == "VEE":  # its solver starts from the first component's covariance, D diag(s_1) D^T
             previous = ((state.orientation / state.scales[0] ** 2) @ state.orientation.T)[np.newaxis]
-        else:  # EVE and VVE start from D itself
-            previous = state.orientation
+        else:  # EVE and VVE start from D itself (and the previous M-step's Hessian)
+            previous = state.warm
         return self._constrained(scatter, stats.nk, previous, reg_covar, means.shape[1], stats)
 
 
