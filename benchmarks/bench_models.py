@@ -427,6 +427,8 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="two data sets, K = 3")
     parser.add_argument("--only", default="exactness,speed,convergence,sweep", help="comma-separated sections")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="speed: repeats per measurement (the median is kept; more on a busy machine)")
     parser.add_argument("--write", action="store_true",
                         help="also replace the bench_models section of benchmarks/RESULTS.md with this run's output")
     args = parser.parse_args(argv)
@@ -443,7 +445,7 @@ def main(argv=None) -> None:
     if "speed" in sections:
         print("\n### Speed per EM iteration (one thread; median of repeats)\n")
         cases = [("digits-pc6", 5)] if args.quick else [("digits-pc6", 5), ("digits-pc20", 10), ("big-d10", 8)]
-        print_speed(speed_table(cases, n_iter=5 if args.quick else 10, repeats=3))
+        print_speed(speed_table(cases, n_iter=5 if args.quick else 10, repeats=args.repeats))
     if "convergence" in sections:
         print("\n### Time to convergence of one fit from the same start (tol 1e-3, the estimator's default)\n")
         cases = [("digits-pc6", 5)] if args.quick else [("digits-pc6", 5), ("digits-pc20", 10), ("big-d10", 8)]

@@ -89,7 +89,7 @@ def _volumes_and_shape(values, nk, shape, tol: float, max_iter: int):
     """Variable volumes and one common shape (VEI, VEV): Newton's method on the profiled objective.
 
     ``values`` (K, d) are the diagonals (VEI) or eigenvalues (VEV) of the scatter matrices, ``shape`` (d,) the
-    starting shape (determinant 1). Given the shape ``a = exp(beta)`` (sum beta = 0) the volumes have the closed
+    starting shape (any scale). Given the shape ``a = exp(beta)`` (sum beta = 0) the volumes have the closed
     form ``lambda_k = sum_j values_kj / a_j / (d n_k)`` (Celeux & Govaert's fixed-point step), and the objective
     becomes ``F(beta) = d sum_k n_k log sum_j values_kj exp(-beta_j)``, a sum of log-sum-exps: convex, so
     Newton's method (steps in the plane sum beta = 0, halved until F decreases) converges from anywhere, and
@@ -118,34 +118,37 @@ def _volumes_and_shape(values, nk, shape, tol: float, max_iter: int):
     probabilities, weighted, column, gradient = gradient_of(scaled, sums)
     for n_iter in range(1, max_iter + 1):
         # Hessian d sum_k n_k (diag p_k - p_k p_k^T), singular along the ones; + 1 1^T keeps the step in the plane
-        hessian = np.diag(column) - probabilities.T @ weighted + total
+        hessian = total - probabilities.T @ weighted
+        hessian.flat[:: d + 1] += column
         _, _, step, info = gesv(hessian, -gradient)
         if info != 0:
             return sums / weights, np.exp(log_shape), n_iter, False
         for _ in range(60):
             new_value, new_scaled, new_sums = objective(log_shape + step)
-            new = gradient_of(new_scaled, new_sums)
-            if new_value < value or (
-                new_value <= value + _ROUNDING * abs(value) and np.abs(new[3]).max() < np.abs(gradient).max()
-            ):
+            if new_value < value:
                 break
+            if new_value <= value + _ROUNDING * abs(value):  # within rounding: judged by the gradient
+                if np.abs(gradient_of(new_scaled, new_sums)[3]).max() < np.abs(gradient).max():
+                    break
             step = 0.5 * step
         else:
             return sums / weights, np.exp(log_shape), n_iter, True  # no decrease left: the optimum, to rounding
         change = max(float(np.max(np.abs(np.expm1(step)))), _relative_change(new_sums, sums))
         log_shape = log_shape + step
         value, scaled, sums = new_value, new_scaled, new_sums
-        probabilities, weighted, column, gradient = new
         if not change > tol:  # also stops on NaN
             return sums / weights, np.exp(log_shape), n_iter, True
+        if n_iter < max_iter:
+            probabilities, weighted, column, gradient = gradient_of(scaled, sums)
     return sums / weights, np.exp(log_shape), max_iter, False
 
 
 def vei(diagonals, nk, previous: Optional[np.ndarray], tol: float, max_iter: int):
     """VEI: ``Sigma_k = lambda_k B``, B diagonal with determinant 1. diagonals (K, d) -> (K, d), n_iter, converged."""
     d = diagonals.shape[1]
-    if previous is not None and np.all(np.isfinite(previous)) and np.all(previous > 0):
-        shape = previous[0] / _geometric_mean(previous[0])
+    first = None if previous is None else previous[0]
+    if first is not None and np.isfinite(first).all() and (first > 0).all():
+        shape = first  # _volumes_and_shape normalises it
     else:
         shape = np.ones(d)
     volumes, shape, n_iter, converged = _volumes_and_shape(diagonals, nk, shape, tol, max_iter)
