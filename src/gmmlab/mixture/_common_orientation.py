@@ -239,7 +239,7 @@ def _solve(model, scatter, nk, orientation, tol, max_iter, factor=None):
 
     A step is kept when it lowers f or, once f's changes are within rounding (``_ROUNDING`` relative), when it
     lowers the gradient's norm (Newton's quadratic convergence reaches that regime before D has settled to
-    ``tol``). Returns ``(orientation, n_iter, status)``: status "converged", "capped" (``max_iter`` steps) or
+    ``tol``). Returns ``(orientation, n_iter, status, factor)``: status "converged", "capped" (``max_iter`` steps) or
     "stalled" (``_MAX_REJECTIONS`` steps in a row not kept; orientation None when f is not finite, a degenerate
     scatter). ``n_iter`` counts the steps kept. ``factor``: a Cholesky factor of a Hessian near ``orientation``
     (the previous M-step's) for a first chord step; the last factor is returned with the result.
@@ -292,10 +292,12 @@ def _solve(model, scatter, nk, orientation, tol, max_iter, factor=None):
         if kept(candidate, point):
             n_iter += 1
             point, hessian, step, rejections = candidate, None, None, 0
-            if not step_change > tol:
+            rate = step_change / last_change
+            # converged: this step was within the tolerance, or the next one would be far within it (the steps
+            # contract at least at their last rate: quadratically after a fresh Hessian, linearly in chord steps)
+            if not step_change > tol or 0 < rate and step_change * rate < 0.01 * tol:
                 return point[0], n_iter, "converged", last_factor
             # chord steps converge linearly: a fresh Hessian when more than three would be needed at their rate
-            rate = step_change / last_change
             if not rate < 1 or step_change * rate**3 > tol:
                 factor = None
             last_change, fresh = step_change, False
