@@ -9,7 +9,8 @@ gmmlab's converged responsibilities: if that gives a lower log-likelihood than g
 short of the optimum (gmmlab's point is better), which the last column says.
 
 Speed: one EM iteration of each model against the scikit-learn-type path of the same layout (EII against
-spherical; EEI, VEI, EVI against diag; the rotated models against full), one thread, same start. Sweep: the 14
+spherical; EEI, VEI, EVI against diag; the rotated models against full), one thread, same start; convergence: the
+same start run to the estimator's default tolerance (iterations, seconds). Sweep: the 14
 models for K = 1..9 with ``gmmlab.selection.sweep`` (n_jobs=1) against ``mclustBIC(X, G = 1:9)`` (time inside
 R, without R's start-up), and the best BIC per (model, K) of gmmlab's default search against mclust's.
 
@@ -253,6 +254,41 @@ def print_speed(rows) -> None:
               f"| {ratio:.2f} |")
 
 
+def convergence_table(cases, models, tol: float) -> list:
+    """One fit per (case, model) from the same start as the speed table, to ``|change| < tol`` (the estimator's
+    default): iterations, seconds (best of two) and the final mean log-likelihood."""
+    rows = []
+    for name, n_components in cases:
+        X = DATA_SETS[name]()
+        resp = np.eye(n_components)[KMeans(n_components, n_init=1, random_state=0).fit_predict(X)]
+        shift = X.mean(axis=0)
+        for model in models:
+            structure = get_structure(model)
+            data = FitData.from_samples(X, shift)
+            structure.prepare(data)
+            with one_thread():
+                start = initial_params(structure, X - shift, resp, 1e-6)
+            seconds = []
+            for _ in range(2):
+                begin = time.perf_counter()
+                result = fit_em(data, shift, lambda restart: start, structure, n_init=1, tol=tol, max_iter=1000,
+                                reg_covar=1e-6)
+                seconds.append(time.perf_counter() - begin)
+            rows.append((name, X.shape, n_components, model, result.n_iter, min(seconds), result.lower_bound,
+                         result.converged))
+        print(f"  convergence {name} K={n_components} done", file=sys.stderr)
+    return rows
+
+
+def print_convergence(rows) -> None:
+    print("| data (n x d) | K | model | iterations | s to convergence | ms per iteration | final mean log-lik |")
+    print("|---|---|---|---|---|---|---|")
+    for name, shape, n_components, model, n_iter, seconds, lower_bound, converged in rows:
+        flag = "" if converged else " (max_iter)"
+        print(f"| {name} ({shape[0]} x {shape[1]}) | {n_components} | {model} | {n_iter}{flag} | {seconds:.3f} "
+              f"| {seconds / n_iter * 1e3:.2f} | {lower_bound:.6f} |")
+
+
 # ---------------------------------------------------------------------------------------------------------
 # a 14-model BIC sweep, K = 1..9, against mclustBIC: time and best BIC per (model, K)
 
@@ -361,7 +397,8 @@ def insert_section(output: str, argv) -> None:
         "949.34 on synthetic0 K=3, both with a common orientation), so from the same start the two EMs follow "
         "different paths and gmmlab usually ends higher. *Speed*: one EM iteration (E-step + M-step) from the "
         "same start, against the scikit-learn-type path with the same covariance layout (spherical, diag, "
-        "full); EVE and VVE pay for their iterative MM M-step. *Sweep*: 14 models x K = 1..9; mclustBIC starts "
+        "full); *Convergence*: the same start run to the estimator's default tolerance (a cheaper iteration "
+        "that needs more iterations is no gain). *Sweep*: 14 models x K = 1..9; mclustBIC starts "
         "every model from its model-based hierarchical clustering, gmmlab from k-means (the sweep's default, "
         "3 seeds) and optionally also Ward's hierarchical clustering (`init_params='ward'`); a cell is worse "
         "when gmmlab's best BIC is below mclust's by more than 1e-4 relative. The differences there come from "
@@ -386,7 +423,9 @@ def insert_section(output: str, argv) -> None:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="two data sets, K = 3")
-    parser.add_argument("--only", default="exactness,speed,sweep", help="comma-separated sections")
+    parser.add_argument("--only", default="exactness,speed,convergence,sweep", help="comma-separated sections")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="speed: repeats per measurement (the median is kept; more on a busy machine)")
     parser.add_argument("--write", action="store_true",
                         help="also replace the bench_models section of benchmarks/RESULTS.md with this run's output")
     args = parser.parse_args(argv)
@@ -403,7 +442,11 @@ def main(argv=None) -> None:
     if "speed" in sections:
         print("\n### Speed per EM iteration (one thread; median of repeats)\n")
         cases = [("digits-pc6", 5)] if args.quick else [("digits-pc6", 5), ("digits-pc20", 10), ("big-d10", 8)]
-        print_speed(speed_table(cases, n_iter=5 if args.quick else 10, repeats=3))
+        print_speed(speed_table(cases, n_iter=5 if args.quick else 10, repeats=args.repeats))
+    if "convergence" in sections:
+        print("\n### Time to convergence of one fit from the same start (tol 1e-3, the estimator's default)\n")
+        cases = [("digits-pc6", 5)] if args.quick else [("digits-pc6", 5), ("digits-pc20", 10), ("big-d10", 8)]
+        print_convergence(convergence_table(cases, ["full", "diag", "VEI", "VEE", "VEV", "EVE", "VVE"], 1e-3))
     if "sweep" in sections:
         print("\n### 14 models x K = 1..9: gmmlab sweep (n_jobs=1) against mclustBIC\n")
         sweep_names = ["wine-pc4"] if args.quick else ["wine-pc4", "breast-cancer-pc3", "synthetic2-d5", "digits-pc6"]

@@ -137,20 +137,27 @@ def chunk_statistics(
     return stats
 
 
-def m_step(structure: CovarianceStructure, stats: SufficientStatistics, state, reg_covar: float) -> MixtureParams:
-    """New parameters (centred coordinates) from the sufficient statistics of an E-step under ``state``."""
+def m_step(structure: CovarianceStructure, stats: SufficientStatistics, state, reg_covar: float,
+           complete: bool = False) -> MixtureParams:
+    """New parameters (centred coordinates) from the sufficient statistics of an E-step under ``state``.
+
+    ``complete``: an iterative M-step runs its inner solver to convergence instead of stopping at the cap it has
+    inside the EM loop (see :class:`SufficientStatistics`).
+    """
+    stats.allow_capped_m_step = not complete
     stats.nk += 10 * np.finfo(stats.nk.dtype).eps  # as scikit-learn: no division by zero for an empty component
     means = stats.first / stats.nk[:, np.newaxis]
     covariances = structure.covariances_from_statistics(stats, means, state, reg_covar)
-    return MixtureParams(stats.nk / stats.nk.sum(), means, covariances, structure.precision_cholesky(covariances))
+    return MixtureParams(stats.nk / stats.nk.sum(), means, covariances, structure.precision_cholesky(covariances),
+                         stats.m_step_complete, stats.m_step_state)
 
 
 def em_iteration(structure, params: MixtureParams, data: FitData, reg_covar: float, scratch: Scratch,
-                 resp_out=None, statistics=None):
+                 resp_out=None, statistics=None, complete_m_step: bool = False):
     """One EM iteration: ``(lower_bound, new_params)``, the lower bound being that of ``params``.
 
     ``statistics(structure, state, n_components)``, when given, replaces the pass over ``data`` (a distributed
-    fit: every chunk's statistics, added up where the chunks live).
+    fit: every chunk's statistics, added up where the chunks live). ``complete_m_step``: see :func:`m_step`.
     """
     state = structure.e_state(params)
     if statistics is None:
@@ -158,7 +165,7 @@ def em_iteration(structure, params: MixtureParams, data: FitData, reg_covar: flo
     else:
         stats = statistics(structure, state, params.means.shape[0])
     lower_bound = stats.log_likelihood / stats.total_weight
-    return lower_bound, m_step(structure, stats, state, reg_covar)
+    return lower_bound, m_step(structure, stats, state, reg_covar, complete_m_step)
 
 
 def initial_params(structure, X_centred, resp, reg_covar: float, sample_weight=None) -> MixtureParams:
@@ -239,7 +246,9 @@ def fit_em(
     Notes
     -----
     As in scikit-learn, the lower bound of iteration ``i`` is the mean log-likelihood of the parameters *before*
-    that iteration's M-step, and convergence is ``|change| < tol``. A history record instead stores the
+    that iteration's M-step, and convergence is ``|change| < tol`` after a complete M-step (an iterative M-step
+    capped inside the loop, a generalised EM step, sets ``m_step_complete`` False: the next iteration then runs
+    its M-step to the inner tolerance and the test is made again). A history record instead stores the
     log-likelihood *of its own parameters*, which costs one extra E-step per restart when recording.
     """
     if data is not None:
@@ -279,11 +288,12 @@ def _run_restart(data, shift, params, structure, scratch, restart, *, tol, max_i
         resp_out = np.empty((n_components, data.n_samples), dtype=data.features.dtype)
     lower_bound = start_lower_bound
     lower_bounds = []
-    converged = False
+    converged = complete_m_step = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
         previous = lower_bound
-        lower_bound, new_params = em_iteration(structure, params, data, reg_covar, scratch, resp_out, statistics)
+        lower_bound, new_params = em_iteration(structure, params, data, reg_covar, scratch, resp_out, statistics,
+                                               complete_m_step)
         if history is not None:
             resp = resp_out.T if keep_assignments else None
             _record(history, restart, n_iter - 1, params, shift, lower_bound, resp, keep_assignments)
@@ -297,7 +307,10 @@ def _run_restart(data, shift, params, structure, scratch, restart, *, tol, max_i
             else:
                 print(f"  Iteration {n_iter}")
             interval_start = now
-        if abs(change) < tol:
+        # converged only after a complete M-step: after a capped one (a generalised EM step), one more iteration
+        # with a complete M-step first
+        complete_m_step = abs(change) < tol
+        if complete_m_step and params.m_step_complete:
             converged = True
             break
     if history is not None:

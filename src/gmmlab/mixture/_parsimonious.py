@@ -25,9 +25,10 @@ for the four scikit-learn types this is exactly scikit-learn's ``covariance + re
 the regularised covariances still satisfy the model's constraint (adding to the covariances afterwards would
 break equal volumes or shapes).
 
-Closed forms (EII, VII, EEI, EVI, VVI, EEE, EEV, EVV, VVV) are here; the iterative M-steps (VEI, VEE, VEV:
-Celeux & Govaert's fixed-point iterations; EVE, VVE: the MM algorithm of Browne & McNicholas 2014) are in
-:mod:`._parsimonious_iterative`.
+Closed forms (EII, VII, EEI, EVI, VVI, EEE, EEV, EVV, VVV) are here; the iterative M-steps are in
+:mod:`._parsimonious_iterative` (VEI, VEE, VEV: Newton's method on Celeux & Govaert's profiled objectives) and
+:mod:`._common_orientation` (EVE, VVE: Newton's method on the orthogonal group, Browne & McNicholas's MM
+algorithm from a cold start).
 """
 
 from __future__ import annotations
@@ -36,13 +37,15 @@ from typing import Optional
 
 import numpy as np
 
-from ._parsimonious_iterative import INNER_CONTROL, eve, sorted_eigh, vee, vei, vev, vve
+from ._common_orientation import eve, vve
+from ._parsimonious_iterative import INNER_CONTROL, sorted_eigh, vee, vei, vev
 
 __all__ = [
     "INNER_CONTROL",
     "MODEL_NAMES",
     "SKLEARN_ALIASES",
     "constrained_covariances",
+    "constrained_m_step",
     "full_covariances",
     "mclust_bic",
     "model_family",
@@ -249,7 +252,8 @@ def constrained_covariances(
         The components' total responsibilities.
     previous : ndarray, optional
         The previous covariances in this model's layout; they warm-start the iterative M-steps (VEI, VEE, VEV,
-        EVE, VVE) and are ignored by the closed forms.
+        EVE, VVE), which read the first component's only (its shape, or its orientation), and are ignored by
+        the closed forms.
     reg_covar : float, default=0
         Added as ``reg_covar * n_k`` to the diagonal of each scatter matrix (see the module docstring).
     n_features : int, optional
@@ -263,6 +267,20 @@ def constrained_covariances(
         The covariances: (K,) for EII/VII, (K, d) for the diagonal family, (d, d) for EEE, (K, d, d) otherwise.
         All NaN when the scatter is degenerate (a zero variance or an empty component makes the constrained
         estimate undefined).
+    """
+    return constrained_m_step(
+        model, scatter, nk, previous=previous, reg_covar=reg_covar, n_features=n_features, tol=tol, max_iter=max_iter
+    )[0]
+
+
+def constrained_m_step(model, scatter, nk, *, previous=None, reg_covar=0.0, n_features=None, tol=None,
+                       max_iter=None):
+    """:func:`constrained_covariances`, whether the iterative solver converged, and EVE's and VVE's orientation.
+
+    Returns ``(covariances, complete, orientation)``. ``complete`` is False only when an iterative M-step
+    stopped at ``max_iter`` (the engine passes a small cap inside the EM loop, :attr:`InnerControl.em_max_iter`:
+    a generalised EM step). ``orientation`` is EVE's and VVE's :class:`~._common_orientation.Orientation` (their
+    common D; None for the other models), which they also accept as ``previous``.
     """
     name = _canonical(model)
     family = model_family(name)
@@ -278,39 +296,41 @@ def constrained_covariances(
     # or a LAPACK error: the caller decides (the engine raises SingularCovarianceError).
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         try:
-            covariances = _dispatch(name, scatter, nk, n_features, previous, tol, max_iter)
+            covariances, complete, orientation = _dispatch(name, scatter, nk, n_features, previous, tol, max_iter)
         except np.linalg.LinAlgError:
-            covariances = None
+            covariances, complete, orientation = None, True, None
     if covariances is None or not np.all(np.isfinite(covariances)):
         shape = scatter.shape[-1:] * 2 if name == "EEE" else scatter.shape
-        return np.full(shape, np.nan)
-    return covariances
+        return np.full(shape, np.nan), True, None
+    return covariances, complete, orientation
+
+
+_CLOSED_FORMS = {
+    "EII": lambda scatter, nk, n_features: _eii(scatter, nk, n_features),
+    "VII": lambda scatter, nk, n_features: _vii(scatter, nk, n_features),
+    "EEI": lambda scatter, nk, n_features: _eei(scatter, nk),
+    "EVI": lambda scatter, nk, n_features: _evi(scatter, nk),
+    "VVI": lambda scatter, nk, n_features: _vvi(scatter, nk),
+    "EEE": lambda scatter, nk, n_features: _eee(scatter, nk),
+    "EEV": lambda scatter, nk, n_features: _eev(scatter, nk),
+    "EVV": lambda scatter, nk, n_features: _evv(scatter, nk),
+    "VVV": lambda scatter, nk, n_features: _vvv(scatter, nk),
+}
+_SOLVERS = {"VEI": vei, "VEE": vee, "VEV": vev, "EVE": eve, "VVE": vve}
 
 
 def _dispatch(name, scatter, nk, n_features, previous, tol, max_iter):
-    closed_forms = {
-        "EII": lambda: _eii(scatter, nk, n_features),
-        "VII": lambda: _vii(scatter, nk, n_features),
-        "EEI": lambda: _eei(scatter, nk),
-        "EVI": lambda: _evi(scatter, nk),
-        "VVI": lambda: _vvi(scatter, nk),
-        "EEE": lambda: _eee(scatter, nk),
-        "EEV": lambda: _eev(scatter, nk),
-        "EVV": lambda: _evv(scatter, nk),
-        "VVV": lambda: _vvv(scatter, nk),
-    }
-    if name in closed_forms:
-        return closed_forms[name]()
+    if name in _CLOSED_FORMS:
+        return _CLOSED_FORMS[name](scatter, nk, n_features), True, None
     control = INNER_CONTROL[name]
-    solver = {"VEI": vei, "VEE": vee, "VEV": vev, "EVE": eve, "VVE": vve}[name]
-    covariances, _ = solver(
+    covariances, _, converged, *orientation = _SOLVERS[name](
         scatter,
         nk,
         previous,
         control.tol if tol is None else tol,
         control.max_iter if max_iter is None else max_iter,
     )
-    return covariances
+    return covariances, converged, orientation[0] if orientation else None
 
 
 def full_covariances(model: str, covariances: np.ndarray, n_components: int, n_features: int) -> np.ndarray:

@@ -71,16 +71,22 @@ class MixtureParams:
     """Weights (K,), means (K, d), covariances and precision Cholesky factors in the structure's layout.
 
     ``covariances`` is None when only the precisions are known (a user's ``precisions_init``).
+    ``m_step_complete`` is False when the M-step that gave them stopped an iterative inner solver at its cap
+    (a generalised EM step, see :attr:`SufficientStatistics.m_step_complete`); ``m_step_state`` is what that
+    M-step handed to the next E-step (:attr:`SufficientStatistics.m_step_state`; None by default).
     """
 
     weights: np.ndarray
     means: np.ndarray
     covariances: Optional[Any]
     precisions_cholesky: Any
+    m_step_complete: bool = True
+    m_step_state: Any = None
 
     def shifted(self, offset) -> "MixtureParams":
         """The same mixture translated by ``offset`` (d,)."""
-        return MixtureParams(self.weights, self.means + offset, self.covariances, self.precisions_cholesky)
+        return MixtureParams(self.weights, self.means + offset, self.covariances, self.precisions_cholesky,
+                             self.m_step_complete, self.m_step_state)
 
 
 @dataclass
@@ -145,6 +151,16 @@ class SufficientStatistics:
         ``sum_i w_i log p(x_i)`` under the parameters the E-step used.
     total_weight : float
         ``sum_i w_i``.
+    allow_capped_m_step : bool
+        Set by the EM loop: whether an iterative M-step (mclust's iterative models) may stop its inner solver at
+        the small cap it has inside the loop (a generalised EM step, which still lowers the M-step objective). The
+        loop asks for a complete M-step (False) before it declares convergence.
+    m_step_complete : bool
+        Set to False by ``covariances_from_statistics`` when its inner solver stopped at that cap; True for every
+        closed-form M-step.
+    m_step_state : object or None
+        Set by ``covariances_from_statistics`` for the structure's next ``e_state``, which finds it in
+        ``params.m_step_state`` (EVE and VVE: the common orientation D the covariances were built from).
     """
 
     nk: np.ndarray
@@ -152,6 +168,9 @@ class SufficientStatistics:
     second: Any
     log_likelihood: float = 0.0
     total_weight: float = 0.0
+    allow_capped_m_step: bool = True
+    m_step_complete: bool = True
+    m_step_state: Any = None
 
     def __iadd__(self, other: "SufficientStatistics") -> "SufficientStatistics":
         self.nk += other.nk
