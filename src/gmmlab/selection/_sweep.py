@@ -233,7 +233,8 @@ def _fit_gmm_search(X, n_components: int, covariance_types: Sequence[str], rando
             found = search_em(data, shift, X_centred, structure, starts, **run)
             row.update(_fitted_row(structure, found.result, data, shift, data_covariance, reg_covar))
             row.update(n_iter=int(found.n_iter), start=found.start, _params=found.result.params)
-            solutions[covariance_type] = e_step(structure, found.result.params.shifted(-shift), data)[1]
+            if strategy.cross_types:
+                solutions[covariance_type] = e_step(structure, found.result.params.shifted(-shift), data)[1]
         except SingularCovarianceError:
             pass
         row["n_params"] = _n_params(structure, n_components, X.shape[1])
