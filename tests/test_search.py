@@ -148,3 +148,14 @@ def test_strategy_mclust_is_one_em_from_the_hierarchical_cut():
     assert (mclust["n_iter"] < search["n_iter"]).all()
     # the default search always continues the hierarchical start, so it is never worse
     assert (search["bic"].to_numpy() <= mclust["bic"].to_numpy() + 1e-8 * np.abs(mclust["bic"].to_numpy())).all()
+
+
+def test_neighbour_round_is_skipped_with_a_warning_past_its_memory_budget(monkeypatch):
+    from gmmlab.selection import _sweep
+
+    X = _blobs_with_outliers()
+    monkeypatch.setattr(_sweep, "_NEIGHBOUR_BUDGET_BYTES", 100)
+    with pytest.warns(UserWarning, match="neighbouring-K starts were skipped"):
+        skipped = sweep(X, range(5, 8), "tied", n_jobs=1, progress=False)
+    alone = sweep(X, range(5, 8), "tied", n_jobs=1, progress=False, strategy=SearchStrategy(neighbour_rounds=0))
+    pd.testing.assert_frame_equal(skipped.drop(columns="fit_seconds"), alone.drop(columns="fit_seconds"))

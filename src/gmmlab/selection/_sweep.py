@@ -301,9 +301,28 @@ def _fit_gmm_neighbours(X, n_components: int, random_state: int, params: dict, r
     return updated
 
 
+# The neighbour round needs every cell's fitted parameters at once (each K is a start for K - 1 and K + 1); past
+# this many bytes (e.g. full covariances of hundreds of features over many K) it is skipped with a warning.
+_NEIGHBOUR_BUDGET_BYTES = 1 << 30
+
+
 def _neighbour_rounds(X, rows: list, grid, params: dict, run_tasks) -> list:
     """The sweep's rounds of starts from neighbouring K (see ``SearchStrategy.neighbour_rounds``)."""
     strategy = params["strategy"]
+    carried = sum(
+        sum(np.asarray(part).nbytes for part in (row["_params"].means, row["_params"].covariances,
+                                                  row["_params"].precisions_cholesky) if part is not None)
+        for row in rows if row.get("_params") is not None
+    )
+    if carried > _NEIGHBOUR_BUDGET_BYTES:
+        warnings.warn(
+            f"sweep: the neighbouring-K starts were skipped: the fitted parameters of every cell take "
+            f"{carried / 2**20:.0f} MiB (more than {_NEIGHBOUR_BUDGET_BYTES / 2**20:.0f} MiB); sweep fewer K or "
+            "covariance types at once, or reduce the dimension (e.g. PCA) to have them.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return rows
     by_key = {(row["n_components"], row["seed"], row["covariance_type"]): row for row in rows}
     changed = {(k, row["seed"]) for row in rows for k in (row["n_components"],)}  # round 1: every K
     for _ in range(strategy.neighbour_rounds):
