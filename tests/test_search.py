@@ -151,10 +151,10 @@ def test_strategy_mclust_is_one_em_from_the_hierarchical_cut():
 
 
 def test_neighbour_round_is_skipped_with_a_warning_past_its_memory_budget(monkeypatch):
-    from gmmlab.selection import _sweep
+    from gmmlab.selection import _search_tasks
 
     X = _blobs_with_outliers()
-    monkeypatch.setattr(_sweep, "_NEIGHBOUR_BUDGET_BYTES", 100)
+    monkeypatch.setattr(_search_tasks, "_NEIGHBOUR_BUDGET_BYTES", 100)
     with pytest.warns(UserWarning, match="neighbouring-K starts were skipped"):
         skipped = sweep(X, range(5, 8), "tied", n_jobs=1, progress=False)
     alone = sweep(X, range(5, 8), "tied", n_jobs=1, progress=False, strategy=SearchStrategy(neighbour_rounds=0))
