@@ -62,8 +62,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     reg_covar : float or "auto", default="auto"
         Added to the diagonal of every covariance so that it stays positive definite. ``"auto"``: 1e-6 with
         scikit-learn's initialisations (scikit-learn's value: those fits stay identical to scikit-learn's); with
-        ``init_params="auto"``, 1e-6 times the smallest column variance of the data, so that the fit does not
-        depend on the data's units (an absolute 1e-6 is a visible bias on columns of variance 1e-4 and below;
+        ``init_params="auto"``, 1e-6 times the data's smallest variance over all directions, so that the fit does
+        not depend on the data's units (an absolute 1e-6 is a visible bias on directions of variance 1e-4 and below;
         see :func:`gmmlab.mixture._search.resolve_reg_covar`). The value used is ``reg_covar_``.
     max_iter : int, default=100
         Maximum number of EM iterations per initialisation.

@@ -39,8 +39,8 @@ from ._full import FullCovariance
 from ._structure import MixtureParams, SingularCovarianceError
 
 __all__ = [
-    "DEFAULT_STARTS", "MCLUST_STRATEGY", "RELATIVE_REG_COVAR", "SearchResult", "SearchStrategy", "build_tree", "neighbour_starts",
-    "resolve_reg_covar", "search_em", "start_responsibilities",
+    "DEFAULT_STARTS", "MCLUST_STRATEGY", "RELATIVE_REG_COVAR", "SearchResult", "SearchStrategy", "build_tree",
+    "neighbour_starts", "resolve_reg_covar", "search_em", "start_responsibilities",
 ]
 
 RELATIVE_REG_COVAR = 1e-6
@@ -99,7 +99,8 @@ class SearchStrategy:
         one component split, K + 1's with two merged); a round after the first only for the K whose neighbours
         improved in the previous one. 0: none.
     neighbour_keep : int
-        Those starts are screened as the others; this many continue to convergence.
+        Those starts are screened as the others; this many continue to convergence (the best one on to
+        ``continue_tol``).
     halving_iter : int
         When > 0 (and below ``short_iter``), the screening runs every start this many iterations first, and only
         the better half (at least ``n_keep``) on to ``short_iter``. 0: every start runs ``short_iter``.
@@ -246,8 +247,9 @@ def neighbour_starts(structure, data, fewer=None, more=None) -> list:
     random direction): each component of the K - 1 solution in turn is replaced by two of half its weight, their
     means half a standard deviation either side of its mean along its principal axis, their principal variance
     three quarters of its own; the start is the responsibilities under that mixture (measured: cutting the
-    responsibilities by the hyperplane through the mean instead found worse optima on breast cancer diag K = 4). Merge: the K pairs of the K + 1 solution whose responsibilities are the most
-    correlated (SMEM's merge criterion) each become one component. Both return responsibilities (n, K), so every
+    responsibilities by the hyperplane through the mean instead found worse optima on breast cancer diag K = 4).
+    Merge: the K pairs of the K + 1 solution whose responsibilities are the most correlated (SMEM's merge
+    criterion) each become one component. Both return responsibilities (n, K), so every
     structure builds its own start from them. EM from random and clustering starts at each K separately is a
     lottery among nearby optima (measured: scikit-learn's ten KMeans restarts beat 19 em-EM starts on some diag
     cells of iris and digits); a solution one component away is a start of another kind, and on those cells it

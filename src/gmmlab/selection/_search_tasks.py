@@ -17,9 +17,21 @@ from sklearn.utils import check_random_state
 from ..mixture import FitData, SingularCovarianceError, criteria, e_step, get_structure
 from ..mixture import n_mixture_parameters as _n_params
 from ..mixture._degenerate import check_degenerate
-from ..mixture._search import neighbour_starts, resolve_reg_covar, search_em, start_responsibilities
+from ..mixture._search import neighbour_starts, search_em, start_responsibilities
 
-__all__ = ["better", "fit_gmm_neighbours", "fit_gmm_search", "fitted_row", "neighbour_rounds"]
+__all__ = ["better", "centred_data", "fit_gmm_neighbours", "fit_gmm_search", "fitted_row", "neighbour_rounds"]
+
+
+def centred_data(X, weights):
+    """``(shift, data, X_centred, data_covariance)`` of one task: X centred once by its (weighted) mean.
+
+    ``data`` is the engine's :class:`~gmmlab.mixture.FitData`, ``X_centred`` its (n, d) view, ``data_covariance``
+    the (unweighted) covariance the degeneracy verdicts compare with.
+    """
+    shift = X.mean(axis=0) if weights is None else (weights @ X) / weights.sum()
+    data = FitData.from_samples(X, shift, weights)
+    X_centred = data.samples()
+    return shift, data, X_centred, np.atleast_2d(np.cov(X_centred.T, bias=True))
 
 
 def fitted_row(structure, result, data, shift, data_covariance, reg_covar) -> dict:
@@ -54,13 +66,10 @@ def fit_gmm_search(X, n_components: int, covariance_types: Sequence[str], random
     start = time.perf_counter()
     strategy = params["strategy"]
     rng = check_random_state(random_state)
-    weights = params.get("sample_weight")  # the starts ignore them; every EM run of the search uses them
-    shift = X.mean(axis=0) if weights is None else (weights @ X) / weights.sum()
-    data = FitData.from_samples(X, shift, weights)
-    X_centred = data.samples()
-    reg_covar = resolve_reg_covar(params["reg_covar"], X_centred, weights, search=True)
+    # the starts ignore the sample weights; every EM run of the search uses them
+    shift, data, X_centred, data_covariance = centred_data(X, params.get("sample_weight"))
+    reg_covar = params["reg_covar"]  # resolved once by the sweep
     starts = start_responsibilities(X_centred, n_components, strategy, rng, params.get("trees"))
-    data_covariance = np.atleast_2d(np.cov(X_centred.T, bias=True))
     init_seconds = (time.perf_counter() - start) / len(covariance_types)
     rows, solutions = {}, {}
     run = {"strategy": strategy, "tol": params["tol"], "max_iter": params["max_iter"], "reg_covar": reg_covar,
@@ -106,12 +115,8 @@ def fit_gmm_neighbours(X, n_components: int, random_state: int, params: dict, ro
     """
     strategy = params["strategy"]
     search = replace(strategy, n_keep=strategy.neighbour_keep, n_polish=1, always_continue=())
-    weights = params.get("sample_weight")
-    shift = X.mean(axis=0) if weights is None else (weights @ X) / weights.sum()
-    data = FitData.from_samples(X, shift, weights)
-    X_centred = data.samples()
-    reg_covar = resolve_reg_covar(params["reg_covar"], X_centred, weights, search=True)
-    data_covariance = np.atleast_2d(np.cov(X_centred.T, bias=True))
+    shift, data, X_centred, data_covariance = centred_data(X, params.get("sample_weight"))
+    reg_covar = params["reg_covar"]
     updated = []
     for row in rows:
         row = dict(row, improved=False)
@@ -179,7 +184,7 @@ def neighbour_rounds(X, rows: list, grid, params: dict, run_tasks) -> list:
                 if any(p is not None for p in pair):
                     neighbours[t] = pair
             if neighbours:
-                tasks.append(("gmm-neighbours", k, cell_rows, seed, cell_rows[0]["random_state"], params, neighbours))
+                tasks.append((k, cell_rows, cell_rows[0]["random_state"], params, neighbours))
         improved = set()
         for task_rows, _ in run_tasks(tasks):
             for row in task_rows:

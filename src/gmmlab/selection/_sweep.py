@@ -27,7 +27,6 @@ from .._validation import (
 from ..mixture import (
     n_mixture_parameters as _n_params,
     INIT_METHODS,
-    FitData,
     SingularCovarianceError,
     fit_em,
     get_structure,
@@ -36,7 +35,7 @@ from ..mixture import (
     one_thread,
 )
 from ..mixture._search import MCLUST_STRATEGY, SearchStrategy, build_tree, resolve_reg_covar
-from ._search_tasks import fit_gmm_neighbours, fit_gmm_search, fitted_row, neighbour_rounds
+from ._search_tasks import centred_data, fit_gmm_neighbours, fit_gmm_search, fitted_row, neighbour_rounds
 
 __all__ = ["BACKENDS", "COLUMNS", "MODELS", "STRATEGIES", "sweep"]
 
@@ -131,16 +130,13 @@ def _fit_gmm_shared_init(X, n_components: int, covariance_types: Sequence[str], 
     rng = check_random_state(random_state)
     n_init = params["n_init"]
     weights = params.get("sample_weight")
-    shift = X.mean(axis=0) if weights is None else (weights @ X) / weights.sum()
-    data = FitData.from_samples(X, shift, weights)
+    shift, data, X_centred, data_covariance = centred_data(X, weights)
     weighted = {} if weights is None else {"sample_weight": weights}
-    X_centred = data.samples()
-    reg_covar = resolve_reg_covar(params["reg_covar"], X_centred, weights, search=False)
+    reg_covar = params["reg_covar"]  # resolved once by the sweep
     responsibilities = [
         initial_responsibilities(X_centred, n_components, params["init_params"], rng, **weighted)
         for _ in range(n_init)
     ]
-    data_covariance = np.atleast_2d(np.cov(X_centred.T, bias=True))
     init_seconds = (time.perf_counter() - start) / len(covariance_types)
     rows = []
     for covariance_type in covariance_types:
@@ -188,7 +184,7 @@ def _fit_kmeans(X, n_components: int, random_state: int, params: dict):
     ]
 
 
-def _run_task(X, model, n_components, covariance_types, seed, random_state, params, neighbours=None):
+def _run_task(X, model, n_components, covariance_types, seed, random_state, params):
     """One task of a sweep: the rows of one (K, seed), and the warnings they raised (workers would lose them).
 
     BLAS and OpenMP run on one thread: the tasks themselves fill the cores, and a fixed thread count keeps the
@@ -196,9 +192,6 @@ def _run_task(X, model, n_components, covariance_types, seed, random_state, para
     """
     with one_thread(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if model == "gmm-neighbours":  # covariance_types holds the rows to improve
-            return fit_gmm_neighbours(X, n_components, random_state, params, covariance_types, neighbours), [
-                (w.category, str(w.message)) for w in caught]
         if model == "gmm":
             rows = _fit_gmm_shared_init(X, n_components, covariance_types, random_state, params)
         else:
@@ -208,13 +201,21 @@ def _run_task(X, model, n_components, covariance_types, seed, random_state, para
     return rows, [(w.category, str(w.message)) for w in caught]
 
 
+def _run_neighbour_task(X, n_components, rows, random_state, params, neighbours):
+    """One task of the neighbour round: the rows of one (K, seed) improved (:func:`fit_gmm_neighbours`)."""
+    with one_thread(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rows = fit_gmm_neighbours(X, n_components, random_state, params, rows, neighbours)
+    return rows, [(w.category, str(w.message)) for w in caught]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # running the tasks
 
 
-def _run_joblib(X, tasks, n_jobs, bar):
+def _run_joblib(X, tasks, n_jobs, bar, target=_run_task):
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-    for rows, caught in parallel(delayed(_run_task)(X, *task) for task in tasks):
+    for rows, caught in parallel(delayed(target)(X, *task) for task in tasks):
         bar.update(len(rows))
         yield rows, caught
 
@@ -250,12 +251,12 @@ def _dask_client(n_jobs, scheduler_address):
             cluster.close()
 
 
-def _run_dask(client, X_future, tasks, bar):
+def _run_dask(client, X_future, tasks, bar, target=_run_task):
     """``X_future``: X scattered once for every round (a second scatter of the same data gets the same key, which
     the first round's release would then take from the second)."""
     from dask.distributed import as_completed
 
-    futures = [client.submit(_run_task, X_future, *task, pure=False) for task in tasks]
+    futures = [client.submit(target, X_future, *task, pure=False) for task in tasks]
     for future in as_completed(futures):
         rows, caught = future.result()
         bar.update(len(rows))
@@ -322,9 +323,9 @@ def sweep(
     **estimator_params
         For GMMs: ``tol``, ``reg_covar``, ``max_iter``, ``n_init``, ``init_params``; for KMeans: ``init``,
         ``n_init``, ``max_iter``, ``tol``, ``algorithm``. ``n_init`` defaults to 1: the seeds are the restarts.
-        ``reg_covar`` defaults to ``"auto"``: with ``strategy="auto"`` 1e-6 times the smallest column variance
-        of X (so that the sweep does not depend on the data's units), with ``strategy="sklearn"`` scikit-learn's
-        absolute 1e-6 (see :func:`gmmlab.mixture._search.resolve_reg_covar`).
+        ``reg_covar`` defaults to ``"auto"``: with the search (``strategy="auto"`` or ``"mclust"``) 1e-6 times X's
+        smallest variance over all directions (so that the sweep does not depend on the data's units), with
+        ``strategy="sklearn"`` scikit-learn's absolute 1e-6 (see :func:`gmmlab.mixture._search.resolve_reg_covar`).
 
     Returns
     -------
@@ -392,6 +393,11 @@ def sweep(
     params = _check_params(model, estimator_params, owner)
     if sample_weight is not None:
         params["sample_weight"] = check_sample_weight(sample_weight, X.shape[0], X.dtype, owner, max(grid))
+    if model == "gmm":
+        # "auto" resolved once for every task (it depends on the data and the strategy, never on K)
+        weights = params.get("sample_weight")
+        shift = X.mean(axis=0) if weights is None else (weights @ X) / weights.sum()
+        params["reg_covar"] = resolve_reg_covar(params["reg_covar"], X - shift, weights, search=search is not None)
     if model == "gmm" and search is not None:
         # One hierarchical tree serves every K and seed; it is grown once here and travels with the tasks.
         params = {**params, "strategy": search, "trees": build_tree(X - X.mean(axis=0), search, random_state)}
@@ -410,11 +416,11 @@ def sweep(
         client = stack.enter_context(_dask_client(n_jobs, scheduler_address)) if backend == "dask" else None
         X_future = client.scatter(X, broadcast=True) if client else None
 
-        def run_tasks(round_tasks):
+        def run_tasks(round_tasks, target=_run_task):
             if client:
-                outputs = _run_dask(client, X_future, round_tasks, bar)
+                outputs = _run_dask(client, X_future, round_tasks, bar, target)
             else:
-                outputs = _run_joblib(X, round_tasks, n_jobs, bar)
+                outputs = _run_joblib(X, round_tasks, n_jobs, bar, target)
             for task_rows, task_warnings in outputs:
                 caught.update(dict.fromkeys(task_warnings))
                 yield task_rows, task_warnings
@@ -423,10 +429,10 @@ def sweep(
             rows.extend(task_rows)
         if model == "gmm" and search is not None and search.neighbour_rounds and len(grid) > 1:
 
-            def run_round(round_tasks):
-                bar.total += sum(len(task[2]) for task in round_tasks)
+            def run_round(round_tasks):  # (K, rows, random_state, params, neighbours) each
+                bar.total += sum(len(task[1]) for task in round_tasks)
                 bar.refresh()
-                return run_tasks(round_tasks)
+                return run_tasks(round_tasks, _run_neighbour_task)
 
             rows = neighbour_rounds(X, rows, grid, params, run_round)
     for category, message in caught:  # each distinct warning of the workers, once
