@@ -220,7 +220,9 @@ def main(argv=None):
     parser.add_argument("--cross", action="store_true", help="also start each type from the other types' solutions")
     parser.add_argument("--only", default=None, help="comma-separated data set names")
     parser.add_argument("--no-peers", action="store_true", help="gmmlab only (for comparing strategies)")
-    parser.add_argument("--peers-from", default=None, help="reuse the peers' columns of an earlier --csv")
+    parser.add_argument("--peers-from", default=None,
+                        help="reuse the peers' columns of an earlier --csv (scikit-learn's time: the sum of its "
+                             "stored per-cell seconds; mclust's time is not stored)")
     parser.add_argument("--csv", default=None, help="write the per-cell table here")
     args = parser.parse_args(argv)
 
@@ -266,6 +268,10 @@ def main(argv=None):
                     columns=[c for c in previous.columns if c.startswith("gmmlab") or c in
                              ("best_peer", "gap", "met", "best", "data")])
                 cells = cells.merge(peers, on=["covariance_type", "n_components"], how="left")
+                if "sklearn_seconds" in peers:
+                    # the stored run's per-cell times (its loop's total, less the loop's own negligible overhead):
+                    # the ratio compares this run's gmmlab with an earlier run's scikit-learn
+                    total["sklearn_s"] = float(peers["sklearn_seconds"].sum())
             elif not args.no_peers:
                 theirs, sk_seconds = run_sklearn(X, ks)
                 cells = cells.merge(theirs, on=["covariance_type", "n_components"])
