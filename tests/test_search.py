@@ -96,6 +96,17 @@ def test_starts_from_neighbouring_k_find_better_optima_than_the_search_at_each_k
     assert (helped["n_iter"] > alone["n_iter"]).all()  # the neighbours' EM runs are counted
 
 
+def test_starts_from_neighbouring_k_do_not_depend_on_where_the_data_lies():
+    # The rows carry parameters in the caller's coordinates and the starts are built on the centred data: mixing
+    # the two put every split and merge start off by the data's mean (here the K = 6, 7 rows lost ~100-170 BIC).
+    X = _blobs_with_outliers()
+    here = sweep(X, range(5, 8), "tied", n_jobs=1, progress=False)
+    moved = sweep(X + 100.0, range(5, 8), "tied", n_jobs=1, progress=False)
+    np.testing.assert_allclose(moved["bic"], here["bic"], rtol=1e-8)
+    assert moved["start"].tolist() == here["start"].tolist()
+    assert {"split", "merge"} & set(moved["start"])
+
+
 def test_neighbour_starts_split_one_component_and_merge_one_pair():
     from gmmlab.mixture._em import fit_em, initial_params
     from gmmlab.mixture._registry import get_structure

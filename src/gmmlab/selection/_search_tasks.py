@@ -124,7 +124,8 @@ def fit_gmm_neighbours(X, n_components: int, random_state: int, params: dict, ro
         if pair is not None:
             start = time.perf_counter()
             structure = get_structure(row["covariance_type"])
-            starts = neighbour_starts(structure, data, *pair)
+            # the rows carry parameters in the caller's coordinates; the starts are built on the centred data
+            starts = neighbour_starts(structure, data, *(None if p is None else p.shifted(-shift) for p in pair))
             if starts:
                 try:
                     found = search_em(data, shift, X_centred, structure, starts, strategy=search, tol=params["tol"],
