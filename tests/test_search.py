@@ -170,3 +170,30 @@ def test_neighbour_round_is_skipped_with_a_warning_past_its_memory_budget(monkey
         skipped = sweep(X, range(5, 8), "tied", n_jobs=1, progress=False)
     alone = sweep(X, range(5, 8), "tied", n_jobs=1, progress=False, strategy=SearchStrategy(neighbour_rounds=0))
     pd.testing.assert_frame_equal(skipped.drop(columns="fit_seconds"), alone.drop(columns="fit_seconds"))
+
+
+def test_degenerate_continued_fits_do_not_count_among_the_n_keep(monkeypatch):
+    from types import SimpleNamespace
+
+    from gmmlab.mixture import _search
+    from gmmlab.mixture._registry import get_structure
+    from gmmlab.mixture._structure import FitData
+
+    X = make_preset("blobs4", random_state=0).X
+    shift = X.mean(axis=0)
+    data = FitData.from_samples(X, shift, None)
+    strategy = SearchStrategy(starts=(("kmeans", 6),), n_keep=2, halving_iter=0, refine_tol=0.0,
+                              continue_tol=1e-3, always_continue=())  # no polish, no refinement
+    starts = _search.start_responsibilities(data.samples(), 6, strategy, np.random.RandomState(0))
+    valid = []
+
+    def first_two_degenerate(*args):  # one call per continued fit
+        valid.append(len(valid) >= 2)
+        return SimpleNamespace(degenerate=not valid[-1], reason="")
+
+    monkeypatch.setattr(_search, "_verdict", first_two_degenerate)
+    found = _search.search_em(data, shift, data.samples(), get_structure("full"), starts, strategy=strategy,
+                              tol=1e-3, max_iter=100, reg_covar=1e-6)
+    assert len(starts) > 4
+    assert valid == [False, False, True, True]  # two collapsed fits, then two more until n_keep are valid
+    assert not found.degenerate

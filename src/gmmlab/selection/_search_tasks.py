@@ -114,7 +114,7 @@ def fit_gmm_neighbours(X, n_components: int, random_state: int, params: dict, ro
     Each row is replaced when the search from :func:`neighbour_starts` finds a better non-degenerate fit.
     """
     strategy = params["strategy"]
-    search = replace(strategy, n_keep=strategy.neighbour_keep, n_polish=1, always_continue=())
+    search = replace(strategy, n_keep=strategy.neighbour_keep, n_polish=strategy.neighbour_keep, always_continue=())
     shift, data, X_centred, data_covariance = centred_data(X, params.get("sample_weight"))
     reg_covar = params["reg_covar"]
     updated = []
