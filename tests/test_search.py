@@ -197,3 +197,45 @@ def test_degenerate_continued_fits_do_not_count_among_the_n_keep(monkeypatch):
     assert len(starts) > 4
     assert valid == [False, False, True, True]  # two collapsed fits, then two more until n_keep are valid
     assert not found.degenerate
+
+
+def test_a_second_neighbour_round_starts_from_the_optima_the_first_one_found():
+    from sklearn.datasets import load_iris
+
+    X = load_iris().data
+    one = sweep(X, range(7, 10), "diag", n_jobs=1, progress=False, strategy=SearchStrategy(neighbour_rounds=1))
+    two = sweep(X, range(7, 10), "diag", n_jobs=1, progress=False)
+    assert SearchStrategy().neighbour_rounds == 2
+    # round 1 raises K = 8 (a merge of K = 9); round 2 splits that new K = 8 optimum for K = 9
+    assert one["start"].iloc[1] == "merge"
+    assert two["bic"].iloc[2] < one["bic"].iloc[2] - 1 and two["start"].iloc[2] == "split"
+    assert (two["bic"].to_numpy() <= one["bic"].to_numpy() + 1e-9 * np.abs(one["bic"].to_numpy())).all()
+
+
+def test_later_neighbour_rounds_search_only_next_to_an_improved_cell_from_it():
+    from types import SimpleNamespace
+
+    from gmmlab.selection._search_tasks import neighbour_rounds
+
+    def solution(k):
+        return SimpleNamespace(means=np.zeros((k, 1)), covariances=np.ones((k, 1)), precisions_cholesky=None, k=k)
+
+    rows = [{"n_components": k, "seed": 0, "covariance_type": t, "random_state": 0, "degenerate": False,
+             "log_likelihood": -1.0, "_params": solution(k)} for k in range(1, 6) for t in ("full", "diag")]
+    searched = []
+
+    def run_tasks(tasks):  # one round: mark K = 3 diag improved in the first
+        first = not searched
+        for k, cell_rows, _, _, neighbours in tasks:
+            searched.append((first, k, {t: tuple(p and p.k for p in pair) for t, pair in neighbours.items()}))
+            out = [dict(row, improved=first and (k, row["covariance_type"]) == (3, "diag")) for row in cell_rows]
+            yield out, []
+
+    strategy = SearchStrategy(neighbour_rounds=3)
+    result = neighbour_rounds(None, rows, {"strategy": strategy, "tol": 1e-3}, run_tasks)
+    assert len(result) == len(rows) and all("improved" not in row for row in result)
+    first = [(k, pairs) for is_first, k, pairs in searched if is_first]
+    later = [(k, pairs) for is_first, k, pairs in searched if not is_first]
+    assert first[0] == (1, {"full": (None, 2), "diag": (None, 2)}) and len(first) == 5
+    # K = 2 merges the new K = 3 solution, K = 4 splits it; nothing else, and no third round (nothing improved)
+    assert later == [(2, {"diag": (None, 3)}), (4, {"diag": (3, None)})]

@@ -134,12 +134,17 @@ def fit_gmm_neighbours(X, n_components: int, random_state: int, params: dict, ro
                     candidate = fitted_row(structure, found.result, data, shift, data_covariance, reg_covar)
                     row["n_iter"] += int(found.n_iter)
                     # Better beyond the refinement's tolerance: the same optimum reached from another start is
-                    # no improvement (nor a reason for another round).
+                    # no improvement.
                     margin = max(strategy.refine_tol, 1e-12 * abs(row.get("log_likelihood", 0.0)))
                     if better(candidate, row) and (
                         row["degenerate"] or candidate["log_likelihood"] > row["log_likelihood"] + margin
                     ):
-                        row.update(candidate, start=found.start, _params=found.result.params, improved=True)
+                        # A reason for another round only beyond the sweep's tol (per sample, as EM's stopping
+                        # rule): a smaller gain is no new optimum to start the neighbours from.
+                        improved = row["degenerate"] or (
+                            candidate["log_likelihood"] > row["log_likelihood"] + params["tol"]
+                        )
+                        row.update(candidate, start=found.start, _params=found.result.params, improved=improved)
                 except SingularCovarianceError:
                     pass
             row["fit_seconds"] += time.perf_counter() - start
@@ -152,7 +157,7 @@ def fit_gmm_neighbours(X, n_components: int, random_state: int, params: dict, ro
 _NEIGHBOUR_BUDGET_BYTES = 1 << 30
 
 
-def neighbour_rounds(X, rows: list, grid, params: dict, run_tasks) -> list:
+def neighbour_rounds(X, rows: list, params: dict, run_tasks) -> list:
     """The sweep's rounds of starts from neighbouring K (see ``SearchStrategy.neighbour_rounds``)."""
     strategy = params["strategy"]
     carried = sum(
@@ -170,30 +175,38 @@ def neighbour_rounds(X, rows: list, grid, params: dict, run_tasks) -> list:
         )
         return rows
     by_key = {(row["n_components"], row["seed"], row["covariance_type"]): row for row in rows}
-    changed = {(k, row["seed"]) for row in rows for k in (row["n_components"],)}  # round 1: every K
+    # (K, seed, covariance type) -> whether to start from K - 1's and from K + 1's solution: round 1 every cell from
+    # both; a later round only the cells next to one that improved, from that one (the other's starts were tried).
+    todo = dict.fromkeys(by_key, (True, True))
     for _ in range(strategy.neighbour_rounds):
         tasks = []
-        for k, seed in sorted(changed):
+        for k, seed in sorted({key[:2] for key in todo}):
             cell_rows = [row for key, row in by_key.items() if key[:2] == (k, seed)]
             neighbours = {}
             for row in cell_rows:
                 t = row["covariance_type"]
+                sides = todo.get((k, seed, t), (False, False))
                 pair = tuple(
-                    None if other is None or other.get("degenerate", True) else other.get("_params")
-                    for other in (by_key.get((k - 1, seed, t)), by_key.get((k + 1, seed, t)))
+                    None if not wanted or other is None or other.get("degenerate", True) else other.get("_params")
+                    for wanted, other in zip(sides, (by_key.get((k - 1, seed, t)), by_key.get((k + 1, seed, t))))
                 )
                 if any(p is not None for p in pair):
                     neighbours[t] = pair
             if neighbours:
                 tasks.append((k, cell_rows, cell_rows[0]["random_state"], params, neighbours))
-        improved = set()
+        improved = []
         for task_rows, _ in run_tasks(tasks):
             for row in task_rows:
-                by_key[(row["n_components"], row["seed"], row["covariance_type"])] = row
+                key = (row["n_components"], row["seed"], row["covariance_type"])
+                by_key[key] = row
                 if row.pop("improved"):
-                    improved.add((row["n_components"], row["seed"]))
-        grid_set = set(grid)
-        changed = {(k + step, seed) for k, seed in improved for step in (-1, 1) if k + step in grid_set}
-        if not changed:
+                    improved.append(key)
+        todo = {}
+        for k, seed, t in improved:  # K + 1 splits K's new solution, K - 1 merges it
+            if (k + 1, seed, t) in by_key:
+                todo[(k + 1, seed, t)] = (True, todo.get((k + 1, seed, t), (False, False))[1])
+            if (k - 1, seed, t) in by_key:
+                todo[(k - 1, seed, t)] = (todo.get((k - 1, seed, t), (False, False))[0], True)
+        if not todo:
             break
     return list(by_key.values())

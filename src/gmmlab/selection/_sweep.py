@@ -311,8 +311,9 @@ def sweep(
         random-data seeds; 3 EM iterations each and 10 for the better half, the 8 best to convergence, the best 2
         and the hierarchical start on to tol 1e-5, the winner refined toward 1e-8; degenerate optima are avoided
         when a non-degenerate one was found; then every cell again from its neighbours' solutions, K - 1 split and
-        K + 1 merged); chosen by measurement, see ``benchmarks/RESULTS.md``, "Model search". ``"sklearn"``: ``n_init``
-        restarts from ``init_params``, exactly as ``GaussianMixture(...).fit``. ``"mclust"``: mclust's own
+        K + 1 merged, and once more the cells next to one that improved); chosen by measurement, see
+        ``benchmarks/RESULTS.md``, "Model search". ``"sklearn"``: ``n_init`` restarts from ``init_params``, exactly
+        as ``GaussianMixture(...).fit``. ``"mclust"``: mclust's own
         procedure, one EM per cell from the cut at K of the hierarchical tree (``MCLUST_STRATEGY``; cells
         beyond the tree's distinct rows are NaN, as mclust's). A :class:`SearchStrategy` sets the
         search's starts and budgets. ``init_params`` and ``n_init`` other than their defaults need
@@ -434,7 +435,7 @@ def sweep(
                 bar.refresh()
                 return run_tasks(round_tasks, _run_neighbour_task)
 
-            rows = neighbour_rounds(X, rows, grid, params, run_round)
+            rows = neighbour_rounds(X, rows, params, run_round)
     for category, message in caught:  # each distinct warning of the workers, once
         warnings.warn(message, category, stacklevel=2)
 
