@@ -259,3 +259,31 @@ def test_real_fashion_mnist_subset():
     # Components specialise: most of them are dominated by different classes.
     assert table["dominant_class"].nunique() >= 4
     assert np.isfinite(gen.score(held_out))
+
+
+def test_per_direction_pixel_noise_is_the_gaussian_of_the_discarded_directions(synthetic, tmp_path):
+    """pixel_noise="per_direction": the discarded principal directions each keep their own variance."""
+    from gmmlab.persistence import load_model, save_model
+
+    images, _ = synthetic
+    X = images.reshape(len(images), -1)
+    params = dict(n_pca_components=4, n_components=2, subsample_size=None, random_state=0)
+    per_direction = GMMImageGenerator(pixel_noise="per_direction", **params).fit(images)
+    isotropic = GMMImageGenerator(**params).fit(images)
+    np.testing.assert_allclose(per_direction.gmm_.means_, isotropic.gmm_.means_)  # the same mixture
+    V, variance = per_direction.discarded_components_, per_direction.discarded_variance_
+    assert V.shape == (SIDE * SIDE - 4, SIDE * SIDE)
+    np.testing.assert_allclose(V @ per_direction.pca_.components_.T, 0.0, atol=1e-10)  # the discarded directions
+    coordinates = (X - per_direction.pca_.mean_) @ V.T
+    expected = per_direction.gmm_.score_samples(per_direction.transform(images)) - 0.5 * (
+        np.log(2 * np.pi * variance).sum() + (coordinates**2 / variance).sum(axis=1)
+    )
+    np.testing.assert_allclose(per_direction.score_samples(images, space="pixels"), expected)
+    # the maximum-likelihood Gaussian on those directions beats one shared variance on the data it was fitted on
+    assert per_direction.bits_per_dim(images) < isotropic.bits_per_dim(images)
+    path = save_model(per_direction, tmp_path / "g.npz")
+    loaded = load_model(path).model
+    np.testing.assert_array_equal(loaded.score_samples(images, space="pixels"),
+                                  per_direction.score_samples(images, space="pixels"))
+    with pytest.raises(ValueError, match="pixel_noise"):
+        GMMImageGenerator(pixel_noise="diagonal", **params).fit(images)

@@ -228,6 +228,9 @@ def save_model(model: Any, path: str | os.PathLike[str], pca: PCA | None = None)
         }
     if model_class == "GMMImageGenerator":
         arrays["subsample_indices"] = np.asarray(model.subsample_indices_, dtype=np.int64)
+        if getattr(model, "discarded_components_", None) is not None:  # pixel_noise="per_direction"
+            arrays["discarded_components"] = model.discarded_components_
+            arrays["discarded_variance"] = model.discarded_variance_
     # Layout (C or Fortran order) is kept, so that the reloaded arrays give bit-identical BLAS results.
     arrays = {name: np.asarray(a) for name, a in arrays.items()}
 
@@ -396,6 +399,11 @@ def _check_arrays(path: Path, meta: dict, arrays: dict[str, np.ndarray]) -> None
         )
     if meta["model_class"] == "GMMImageGenerator":
         expected["subsample_indices"] = None
+        params = meta["generator"].get("params") or {}
+        n_discarded = meta["pca"]["n_features"] - d
+        if params.get("pixel_noise") == "per_direction" and n_discarded > 0:
+            expected.update(discarded_components=(n_discarded, meta["pca"]["n_features"]),
+                            discarded_variance=(n_discarded,))
     missing = sorted(set(expected) - set(arrays))
     if missing:
         raise ModelFileError(path, f"missing array(s) {', '.join(missing)}; the file is incomplete or tampered with")
@@ -423,6 +431,8 @@ def _check_arrays(path: Path, meta: dict, arrays: dict[str, np.ndarray]) -> None
             raise ModelFileError(path, f"array {name} does not match its checksum; the file is damaged or was modified")
     if np.any(arrays["weights"] < 0) or not np.isclose(arrays["weights"].sum(), 1.0, atol=1e-6):
         raise ModelFileError(path, "weights are not a probability vector (non-negative, summing to 1)")
+    if "discarded_variance" in expected and np.any(arrays["discarded_variance"] <= 0):
+        raise ModelFileError(path, "discarded_variance holds a variance that is not positive")
 
 
 def _build_gmm(meta: dict, arrays: dict[str, np.ndarray]) -> GaussianMixture:
@@ -501,11 +511,11 @@ def load_model(path: str | os.PathLike[str]) -> LoadedModel:
     pca = _build_pca(metadata, arrays) if metadata["pca_present"] else None
     model: Any = gmm
     if metadata["model_class"] == "GMMImageGenerator":
-        model = _build_generator(path, metadata, gmm, pca, arrays["subsample_indices"])
+        model = _build_generator(path, metadata, gmm, pca, arrays)
     return LoadedModel(model, pca, metadata)
 
 
-def _build_generator(path: Path, meta: dict, gmm: GaussianMixture, pca: PCA, indices: np.ndarray) -> Any:
+def _build_generator(path: Path, meta: dict, gmm: GaussianMixture, pca: PCA, arrays: dict) -> Any:
     from gmmlab.generative import GMMImageGenerator
 
     info = meta["generator"]
@@ -525,7 +535,9 @@ def _build_generator(path: Path, meta: dict, gmm: GaussianMixture, pca: PCA, ind
     generator.explained_variance_ = float(info.get("explained_variance", pca.explained_variance_ratio_.sum()))
     generator.image_shape_ = tuple(info["image_shape"])
     generator.n_features_in_ = int(pca.n_features_in_)
-    generator.subsample_indices_ = indices
+    generator.subsample_indices_ = arrays["subsample_indices"]
+    generator.discarded_components_ = arrays.get("discarded_components")
+    generator.discarded_variance_ = arrays.get("discarded_variance")
     generator.sweep_results_ = None
     generator.selection_ = None
     return generator
