@@ -287,3 +287,21 @@ def test_per_direction_pixel_noise_is_the_gaussian_of_the_discarded_directions(s
                                   per_direction.score_samples(images, space="pixels"))
     with pytest.raises(ValueError, match="pixel_noise"):
         GMMImageGenerator(pixel_noise="diagonal", **params).fit(images)
+
+
+def test_validation_chooses_pcs_and_k_by_held_out_pixel_likelihood(synthetic):
+    images, labels = synthetic
+    gen = GMMImageGenerator(n_pca_components=[2, 4], n_components="validation", n_components_range=[1, 3],
+                            covariance_type="full", pixel_noise="per_direction", subsample_size=None,
+                            selection_size=40, random_state=0).fit(images, labels)
+    table = gen.sweep_results_
+    assert len(table) == 4 and set(table["n_pca_components"]) == {2, 4}
+    best = table.loc[table["validation_log_likelihood"].idxmax()]
+    assert (gen.n_pca_components_, gen.n_components_) == (best["n_pca_components"], best["n_components"])
+    assert gen.gmm_.n_components == gen.n_components_ and len(gen.subsample_indices_) == len(images)
+    assert gen.discarded_components_.shape[0] == SIDE * SIDE - gen.n_pca_components_
+    assert "held-out" in gen.selection_
+    # three prototype classes: held-out images are far likelier under K=3 than under one Gaussian
+    assert best["n_components"] == 3
+    with pytest.raises(ValueError, match="n_components='validation'"):
+        GMMImageGenerator(n_pca_components=[2, 4], n_components="bic").fit(images)

@@ -50,12 +50,15 @@ class GMMImageGenerator(BaseEstimator):
 
     Parameters
     ----------
-    n_pca_components : int or float, default=3
+    n_pca_components : int, float or collection of int, default=3
         Number of principal components kept; a float in (0, 1) keeps the fewest components that explain at
-        least that share of the variance (e.g. 0.9).
-    n_components : int or {"bic", "aic", "icl"} (or "validation" with ``model="mfa"``), default="bic"
+        least that share of the variance (e.g. 0.9); with ``n_components="validation"`` a collection of integers
+        is a grid to choose from together with K.
+    n_components : int or {"bic", "aic", "icl", "validation"}, default="bic"
         Number of mixture components, or the criterion used to choose it (BIC = -2 log L + p ln n, scikit-learn's
-        sign, lower is better; "validation": the highest held-out log-likelihood).
+        sign, lower is better; "validation": the highest log-likelihood of held-out training images, in pixel
+        space for ``"pca"`` so that different numbers of principal components compare; see
+        :mod:`gmmlab.generative_validation`).
     covariance_type : str, default="tied"
         "full", "tied", "diag", "spherical" or an mclust model name (EII ... VVV).
     subsample_size : int, None or "auto", default="auto"
@@ -84,8 +87,9 @@ class GMMImageGenerator(BaseEstimator):
     noise : {"diagonal", "isotropic"}, default="diagonal"
         ``"mfa"`` only: the noise of each factor analyser.
     selection_size : int, default=10000
-        ``"mfa"`` only: images of each grid fit when choosing (K, q) (and of the disjoint validation split for
-        ``"validation"``); the chosen model is then fitted on the whole subsample.
+        ``"mfa"``, or ``n_components="validation"``: images of each grid fit when choosing (K, q) (and of the
+        disjoint validation split for ``"validation"``; at most half the subsample for ``"pca"``); the chosen
+        model is then fitted on the whole subsample.
     pixel_noise : {"isotropic", "per_direction"}, default="isotropic"
         ``"pca"`` only: the Gaussian of the discarded principal directions in the density over all pixels
         (``score_samples(space="pixels")``, :meth:`bits_per_dim`). ``"isotropic"``: probabilistic PCA's one
@@ -199,6 +203,11 @@ class GMMImageGenerator(BaseEstimator):
         self.n_factors_ = None
         if self.model == "mfa":
             return self._fit_mfa(X, labels, candidates)
+        if self.n_components == "validation":
+            from gmmlab.generative_validation import fit_pca_by_validation
+
+            fit_pca_by_validation(self, X, labels, candidates)
+            return self
         pipeline = ImagePipeline(
             self.n_pca_components, self._subsample_size(), random_state=self.random_state, owner=owner
         ).fit(X, labels)
@@ -342,17 +351,31 @@ class GMMImageGenerator(BaseEstimator):
             from gmmlab.generative_mfa import check_n_factors
 
             check_n_factors(self.n_factors, n_features, owner)
+        if self.model == "mfa" or self.n_components == "validation":
             check_int("selection_size", self.selection_size, 2, owner)
-        subsample_size = ImagePipeline(self.n_pca_components, self._subsample_size(), owner=owner).check_sizes(
-            n_images, n_features
-        )
+        pcs = [self.n_pca_components]
+        if self.model == "pca":
+            from gmmlab.generative_validation import pca_candidates
+
+            pcs = pca_candidates(self.n_pca_components, owner)
+            if len(pcs) > 1 and self.n_components != "validation":
+                raise ValueError(
+                    f"{owner}: several n_pca_components ({pcs}) are candidates to choose from, which only "
+                    "n_components='validation' does. Fix: pass one number of principal components, or "
+                    "n_components='validation'."
+                )
+        for pcs_value in pcs:
+            subsample_size = ImagePipeline(pcs_value, self._subsample_size(), owner=owner).check_sizes(
+                n_images, n_features
+            )
         if not isinstance(self.covariance_type, str):
             raise ValueError(f"{owner}: covariance_type must be one name such as 'tied', got {self.covariance_type!r}.")
         check_covariance_types(self.covariance_type, owner, name="covariance_type")
         check_float("min_explained_variance", self.min_explained_variance, 0.0, owner)
         candidates = None
         if isinstance(self.n_components, str):
-            check_choice("n_components", self.n_components, CRITERIA if self.model == "pca" else MFA_CRITERIA, owner)
+            check_choice("n_components", self.n_components, CRITERIA + ("validation",) if self.model == "pca" else MFA_CRITERIA,
+                         owner)
             grid = self.n_components_range
             if grid is None:
                 grid = range(1, 31) if self.model == "pca" else DEFAULT_MFA_COMPONENTS

@@ -22,7 +22,7 @@ from sklearn.model_selection import train_test_split
 from gmmlab.mixture import MixtureOfFactorAnalyzers
 from gmmlab.pixel_density import dequantize
 
-__all__ = ["MFA_CRITERIA", "DEFAULT_MFA_COMPONENTS", "MFARoute", "fit_mfa_route", "check_n_factors"]
+__all__ = ["MFA_CRITERIA", "DEFAULT_MFA_COMPONENTS", "MFARoute", "fit_mfa_route", "check_n_factors", "selection_rows"]
 
 MFA_CRITERIA: tuple[str, ...] = ("bic", "aic", "validation")
 """How the MFA route chooses (K, q): BIC / AIC (lower is better) or the validation log-likelihood (higher)."""
@@ -109,7 +109,7 @@ def fit_mfa_route(
         return MFARoute(mfa, int(n_components), factors[0], None, "given")
     criterion = "bic" if not isinstance(n_components, str) else n_components
     ks = [int(n_components)] if not isinstance(n_components, str) else list(n_components_range)
-    fit_rows, valid_rows = _selection_rows(len(Y), selection_size, labels, criterion == "validation", rng)
+    fit_rows, valid_rows = selection_rows(len(Y), selection_size, labels, criterion == "validation", rng)
     rows = []
     for k, q in product(ks, factors):
         tic = time.perf_counter()
@@ -135,13 +135,13 @@ def fit_mfa_route(
     return MFARoute(mfa, k, q, table, reason)
 
 
-def _selection_rows(n_images: int, size: int, labels, validation: bool, rng):
+def selection_rows(n_images: int, size: int, labels, validation: bool, rng, owner: str = "the MFA selection"):
     """Rows of the selection fits and (for validation) a disjoint validation split of the same size."""
     indices = np.arange(n_images)
     need = 2 * size if validation else size
     if need > n_images:
         raise ValueError(
-            f"GMMImageGenerator: the MFA selection needs {need} images ({'two splits of ' if validation else ''}"
+            f"GMMImageGenerator: {owner} needs {need} images ({'two splits of ' if validation else ''}"
             f"selection_size={size}) but got {n_images}. Fix: lower selection_size."
         )
     if need == n_images:
