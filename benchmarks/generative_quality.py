@@ -56,7 +56,19 @@ def main() -> None:
     parser.add_argument("--mfa-k", help="pixel space: the MFA's K grid, e.g. 100,200,400")
     parser.add_argument("--mfa-q", help="pixel space: the MFA's q grid, e.g. 5,10")
     parser.add_argument("--selection-size", type=int, help="pixel space: images per MFA grid fit and validation")
+    parser.add_argument("--pca-validation", action="append", metavar="TYPE:PCS:KS",
+                        help="pixel space: the PCA route chosen by validation, e.g. tied:50,100:400,800,1600 "
+                             "(repeat for several covariance types)")
     args = parser.parse_args()
+    if args.pca_validation:
+        from pixel_space import run_pca_validation
+
+        grids = {}
+        for spec in args.pca_validation:
+            covariance_type, pcs, ks = spec.split(":")
+            grids[covariance_type] = ([int(v) for v in pcs.split(",")], [int(v) for v in ks.split(",")])
+        run_pca_validation(grids, quick=args.quick, selection=args.selection_size or 30000)
+        return
     if args.pixel_space:
         from pixel_space import run_pixel_space
 

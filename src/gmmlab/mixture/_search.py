@@ -258,8 +258,7 @@ def neighbour_starts(structure, data, fewer=None, more=None) -> list:
     Split (as in Ueda et al. 2000, "SMEM algorithm for mixture models", along the principal axis instead of a
     random direction): each component of the K - 1 solution in turn is replaced by two of half its weight, their
     means half a standard deviation either side of its mean along its principal axis, their principal variance
-    three quarters of its own; the start is the responsibilities under that mixture (measured: cutting the
-    responsibilities by the hyperplane through the mean instead found worse optima on breast cancer diag K = 4).
+    three quarters of its own; the start is the responsibilities under that mixture.
     Merge: the K pairs of the K + 1 solution whose responsibilities are the most correlated (SMEM's merge
     criterion) each become one component (measured: merging every pair instead, 36 starts at K = 8, cost 19 % more
     EM iterations over the benchmark's sweeps and won no cell that these do not). Both return responsibilities
